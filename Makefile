@@ -1,0 +1,45 @@
+# One entry point for setup, serving, testing and benchmarking. Every target creates
+# what it needs on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+KEYS_DIR ?= var/keys
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint fmt bench clean system-deps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/pip install -q -e '.[test,load]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -c "import issuer, signing, keys, api, verifier, cose, zxingcpp"
+	touch $(STAMP)
+
+# Debian's redis-server for the tests that start their own Redis.
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+run: $(STAMP)
+	@test -f $(KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(KEYS_DIR)
+	$(BIN)/dcc serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) system-deps lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m loadtests.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

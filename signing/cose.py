@@ -1,0 +1,177 @@
+"""COSE_Sign1 (RFC 8152 / 9052) as the EU DCC uses it, built with cbor2 + cryptography.
+
+Build: protected header ``{1: alg, 4: kid}``, empty unprotected map, tag 18, signature over
+``Sig_structure = ["Signature1", protected, b"", payload]``.
+
+Parse: strict and defensive (hardening.md §4): tag 18, or tag 61 around tag 18, or an
+untagged array (reported through :attr:`Sign1.tags` so callers can be strict); exactly four
+elements of the right types; header maps with integer or text labels only; the protected
+bytes are kept exactly as received, because the signature covers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import cbor2
+
+from signing.algorithms import ALG_NAMES, PublicKey, verify_raw
+from signing.cbor import dumps, loads_strict
+from signing.errors import DecodeError, SignatureError
+
+__all__ = [
+    "HEADER_ALG",
+    "HEADER_CRIT",
+    "HEADER_KID",
+    "TAG_COSE_SIGN1",
+    "TAG_CWT",
+    "Sign1",
+    "SignFunction",
+    "encode_sign1",
+    "parse_sign1",
+    "sig_structure",
+    "verify_sign1",
+]
+
+TAG_COSE_SIGN1: Final = 18
+TAG_CWT: Final = 61
+HEADER_ALG: Final = 1
+HEADER_CRIT: Final = 2
+HEADER_KID: Final = 4
+MAX_HEADER_ENTRIES: Final = 16
+
+HeaderMap = Mapping[int | str, object]
+
+
+class SignFunction(Protocol):
+    """Turns Sig_structure bytes into a raw COSE signature."""
+
+    def __call__(self, data: bytes, /) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1:
+    """A decoded COSE_Sign1 message; nothing in it is trusted before :func:`verify_sign1`."""
+
+    protected_bytes: bytes
+    protected: HeaderMap
+    unprotected: HeaderMap
+    payload: bytes
+    signature: bytes
+    tags: tuple[int, ...]
+
+    @property
+    def alg(self) -> object:
+        """The ``alg`` header: protected bucket, else unprotected (some issuers put it there)."""
+        if HEADER_ALG in self.protected:
+            return self.protected[HEADER_ALG]
+        return self.unprotected.get(HEADER_ALG)
+
+    @property
+    def kid(self) -> object:
+        """The ``kid`` header: the protected one wins when both buckets hold one (hcert §3)."""
+        if HEADER_KID in self.protected:
+            return self.protected[HEADER_KID]
+        return self.unprotected.get(HEADER_KID)
+
+    @property
+    def kid_location(self) -> str | None:
+        if HEADER_KID in self.protected:
+            return "protected"
+        return "unprotected" if HEADER_KID in self.unprotected else None
+
+
+def _protected_bytes(alg: int, kid: bytes) -> bytes:
+    return dumps({HEADER_ALG: alg, HEADER_KID: kid})
+
+
+def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
+    """The bytes a COSE_Sign1 signature covers (external_aad is empty for the DCC)."""
+    return dumps(["Signature1", protected_bytes, b"", payload])
+
+
+def encode_sign1(payload: bytes, *, alg: int, kid: bytes, sign: SignFunction) -> bytes:
+    """Build a tagged COSE_Sign1 message with ``alg`` and ``kid`` in the protected header."""
+    protected = _protected_bytes(alg, kid)
+    signature = sign(sig_structure(protected, payload))
+    return cbor2.dumps(cbor2.CBORTag(TAG_COSE_SIGN1, [protected, {}, payload, signature]))
+
+
+def _header_map(value: object, bucket: str) -> HeaderMap:
+    if not isinstance(value, Mapping):
+        raise DecodeError("cose", f"the {bucket} header is not a map", code="cose_header_invalid")
+    if len(value) > MAX_HEADER_ENTRIES:
+        raise DecodeError("cose", f"the {bucket} header is too large", code="cose_header_invalid")
+    for label in value:
+        if not isinstance(label, int | str) or isinstance(label, bool):
+            raise DecodeError(
+                "cose",
+                f"the {bucket} header has a label of the wrong type",
+                code="cose_header_invalid",
+            )
+    return value
+
+
+def _decode_protected(raw: bytes) -> HeaderMap:
+    if raw == b"":
+        return {}
+    decoded = loads_strict(raw, max_depth=4, stage="cose")
+    return _header_map(decoded, "protected")
+
+
+def _unwrap_tags(item: object) -> tuple[object, tuple[int, ...]]:
+    tags: list[int] = []
+    while isinstance(item, cbor2.CBORTag):
+        tags.append(item.tag)
+        item = item.value
+    if tags not in ([], [TAG_COSE_SIGN1], [TAG_CWT, TAG_COSE_SIGN1]):
+        raise DecodeError(
+            "cose",
+            f"unsupported COSE/CWT tags {tags}: expected 18, or 61 around 18",
+            code="cose_tag_unsupported",
+        )
+    return item, tuple(tags)
+
+
+def parse_sign1(data: bytes) -> Sign1:
+    """Decode a COSE_Sign1 message; raise ``DecodeError("cose")`` for any structural fault."""
+    item, tags = _unwrap_tags(loads_strict(data, stage="cose"))
+    if not isinstance(item, list | tuple) or len(item) != 4:
+        raise DecodeError(
+            "cose", "COSE_Sign1 must be an array of four elements", code="cose_structure"
+        )
+    protected_raw, unprotected, payload, signature = item
+    if not isinstance(protected_raw, bytes):
+        raise DecodeError(
+            "cose", "the protected header is not a byte string", code="cose_structure"
+        )
+    if not isinstance(payload, bytes):
+        raise DecodeError(
+            "cose", "the payload is missing or not a byte string", code="cose_payload_missing"
+        )
+    if not isinstance(signature, bytes):
+        raise DecodeError("cose", "the signature is not a byte string", code="cose_structure")
+    protected = _decode_protected(protected_raw)
+    unprotected_map = _header_map(unprotected, "unprotected")
+    if HEADER_CRIT in protected or HEADER_CRIT in unprotected_map:
+        raise DecodeError("cose", "critical headers are not supported", code="cose_crit")
+    if HEADER_ALG in protected and HEADER_ALG in unprotected_map:
+        raise DecodeError("cose", "alg appears in both header buckets", code="cose_header_conflict")
+    return Sign1(
+        protected_bytes=protected_raw,
+        protected=protected,
+        unprotected=unprotected_map,
+        payload=payload,
+        signature=signature,
+        tags=tags,
+    )
+
+
+def verify_sign1(message: Sign1, key: PublicKey) -> None:
+    """Check the signature with ``key``; the algorithm must be the one the key allows."""
+    alg = message.alg
+    if not isinstance(alg, int) or isinstance(alg, bool) or alg not in ALG_NAMES:
+        raise SignatureError(f"unsupported COSE algorithm {alg!r}", code="alg_unsupported")
+    verify_raw(key, alg, sig_structure(message.protected_bytes, message.payload), message.signature)
