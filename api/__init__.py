@@ -1,0 +1,1 @@
+"""The HTTP service, settings, accounts, rate limiting and the ``dcc`` command line."""

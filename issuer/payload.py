@@ -1,0 +1,120 @@
+"""The DCC payload of a test certificate and the CWT claims around it (hcert.md §1.2, §2).
+
+Everything here is pure data shaping: no clock, no keys. Times are integers (NumericDate),
+``sc`` is written as ``YYYY-MM-DDThh:mm:ssZ``, absent optional fields are omitted (never
+``null``), and the claims are encoded as deterministic CBOR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from issuer.request import NegativeTestRequest
+from issuer.valuesets import DISEASE_COVID19, TEST_TYPE_RAT
+from signing.cbor import dumps, loads_strict
+from signing.errors import DecodeError
+
+__all__ = [
+    "CWT_EXP",
+    "CWT_HCERT",
+    "CWT_IAT",
+    "CWT_ISS",
+    "DCC_VERSION",
+    "CwtClaims",
+    "encode_claims",
+    "format_sample_time",
+    "parse_claims",
+    "test_certificate",
+]
+
+CWT_ISS: Final = 1
+CWT_EXP: Final = 4
+CWT_IAT: Final = 6
+CWT_HCERT: Final = -260
+HCERT_EU_DCC_V1: Final = 1
+DCC_VERSION: Final = "1.3.0"
+DCC_VERSION_GIVEN_NAME_ONLY: Final = "1.3.2"  # fnt became optional in 1.3.2
+
+
+def format_sample_time(moment: datetime) -> str:
+    """``sc`` as the spec recommends: UTC, seconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _names(request: NegativeTestRequest) -> dict[str, str]:
+    fields = {
+        "fn": request.family_name,
+        "fnt": request.family_name_standardised,
+        "gn": request.given_name,
+        "gnt": request.given_name_standardised,
+    }
+    return {key: value for key, value in fields.items() if value}
+
+
+def test_certificate(
+    request: NegativeTestRequest, *, uvci: str, country: str, issuer_name: str
+) -> dict[str, Any]:
+    """The DCC JSON (schema 1.3.x) for one negative test."""
+    entry: dict[str, str] = {"tg": DISEASE_COVID19, "tt": request.test_type}
+    if request.test_type == TEST_TYPE_RAT:
+        assert request.device is not None
+        entry["ma"] = request.device
+    elif request.naat_name:
+        entry["nm"] = request.naat_name
+    entry["sc"] = format_sample_time(request.sample_collected_at)
+    entry["tr"] = request.result
+    if request.facility:
+        entry["tc"] = request.facility
+    entry.update({"co": country, "is": issuer_name, "ci": uvci})
+    names = _names(request)
+    version = DCC_VERSION if "fnt" in names else DCC_VERSION_GIVEN_NAME_ONLY
+    return {"ver": version, "nam": names, "dob": request.date_of_birth, "t": [entry]}
+
+
+def encode_claims(dcc: Mapping[str, Any], *, iss: str, iat: int, exp: int) -> bytes:
+    """The CWT claims map ``{1: iss, 4: exp, 6: iat, -260: {1: dcc}}`` as CBOR."""
+    return dumps(
+        {CWT_ISS: iss, CWT_EXP: exp, CWT_IAT: iat, CWT_HCERT: {HCERT_EU_DCC_V1: dict(dcc)}}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CwtClaims:
+    """The decoded claims of an HC1 payload (strict: integer times, one DCC)."""
+
+    iss: str | None
+    iat: int
+    exp: int
+    dcc: Mapping[str, Any]
+
+
+def _int_claim(claims: Mapping[Any, Any], key: int, name: str) -> int:
+    value = claims.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise DecodeError(
+            "claims", f"claim {name} is missing or not an integer time", code="claims_invalid"
+        )
+    return value
+
+
+def parse_claims(payload: bytes) -> CwtClaims:
+    """Decode the CWT claims of a COSE payload (our own strict reading)."""
+    claims = loads_strict(payload, stage="claims")
+    if not isinstance(claims, Mapping):
+        raise DecodeError("claims", "the CWT payload is not a map", code="claims_invalid")
+    hcert = claims.get(CWT_HCERT)
+    dcc = hcert.get(HCERT_EU_DCC_V1) if isinstance(hcert, Mapping) else None
+    if not isinstance(dcc, Mapping):
+        raise DecodeError("claims", "the hcert claim (-260/1) is missing", code="hcert_missing")
+    iss = claims.get(CWT_ISS)
+    if iss is not None and not isinstance(iss, str):
+        raise DecodeError("claims", "claim iss is not text", code="claims_invalid")
+    return CwtClaims(
+        iss=iss,
+        iat=_int_claim(claims, CWT_IAT, "iat"),
+        exp=_int_claim(claims, CWT_EXP, "exp"),
+        dcc=dcc,
+    )

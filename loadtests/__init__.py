@@ -1,0 +1,1 @@
+"""Benchmarks and the locust surge scenario."""
