@@ -1,0 +1,223 @@
+"""The value rules of an issue request, one function per kind of field.
+
+Each rule takes a value whose JSON type is already checked (a ``str``) and returns either
+the normalised value or the :class:`FieldError` it breaks. Messages name the rule, never
+the submitted value: names and dates of birth are personal data.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from issuer.errors import FieldError
+from issuer.valuesets import (
+    RESULT_DETECTED,
+    RESULT_NOT_DETECTED,
+    TEST_TYPE_NAAT,
+    TEST_TYPE_RAT,
+)
+
+__all__ = [
+    "FREE_TEXT_MAX_LENGTH",
+    "MIN_BIRTH_YEAR",
+    "RESULT_ALIASES",
+    "TEST_TYPE_ALIASES",
+    "check_date_of_birth",
+    "check_result",
+    "check_sample_time",
+    "check_test_type",
+    "clean_text",
+    "has_forbidden_characters",
+]
+
+FREE_TEXT_MAX_LENGTH = 80
+MIN_BIRTH_YEAR = 1900
+
+TEST_TYPE_ALIASES: dict[str, str] = {
+    "rapid-antigen": TEST_TYPE_RAT,
+    "naat": TEST_TYPE_NAAT,
+    TEST_TYPE_RAT: TEST_TYPE_RAT,
+    TEST_TYPE_NAAT: TEST_TYPE_NAAT,
+}
+RESULT_ALIASES: dict[str, str] = {
+    "not-detected": RESULT_NOT_DETECTED,
+    RESULT_NOT_DETECTED: RESULT_NOT_DETECTED,
+    "detected": RESULT_DETECTED,
+    RESULT_DETECTED: RESULT_DETECTED,
+}
+
+# Explicit bidi formatting characters: embeddings and overrides (U+202A-U+202E),
+# isolates (U+2066-U+2069), and the invisible marks LRM, RLM and ALM. They reorder or
+# disguise how a name is displayed on the certificate.
+_BIDI_CONTROLS = frozenset(
+    [
+        *map(chr, range(0x202A, 0x202F)),
+        *map(chr, range(0x2066, 0x206A)),
+        "\u200e",
+        "\u200f",
+        "\u061c",
+    ]
+)
+# Control characters (NUL, C0, DEL, C1), lone surrogates (cannot be encoded as UTF-8),
+# private-use code points, and line/paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Zl", "Zp"})
+
+# ASCII digits only: a bare \d would also match other scripts' digits.
+_DOB = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+# A birth date is in the future only once no time zone has reached it (UTC+14 is first).
+_EARLIEST_ZONE = timedelta(hours=14)
+
+
+def has_forbidden_characters(text: str) -> bool:
+    """True when ``text`` holds a control, bidi-formatting, surrogate or private-use char."""
+    return any(
+        ch in _BIDI_CONTROLS
+        or unicodedata.category(ch) in _FORBIDDEN_CATEGORIES
+        or _is_noncharacter(ord(ch))
+        for ch in text
+    )
+
+
+def _is_noncharacter(code_point: int) -> bool:
+    # U+FDD0..U+FDEF and the last two code points of every plane (U+FFFE, U+10FFFF, ...).
+    return 0xFDD0 <= code_point <= 0xFDEF or (code_point & 0xFFFE) == 0xFFFE
+
+
+def clean_text(value: str, field: str, *, max_length: int) -> str | FieldError | None:
+    """Trim and NFC-normalise free text (names, facility); None when blank.
+
+    Codes: ``invalid_characters``, ``too_long`` (more than ``max_length`` characters
+    after trimming and normalisation).
+    """
+    text = value.strip()
+    if not text:
+        return None
+    too_long = FieldError(field, "too_long", f"must be at most {max_length} characters")
+    if len(text) > 4 * max_length:  # bound the work before normalising
+        return too_long
+    if has_forbidden_characters(text):
+        return FieldError(
+            field,
+            "invalid_characters",
+            "must not contain control characters, bidirectional formatting characters "
+            "or other invisible code points",
+        )
+    text = unicodedata.normalize("NFC", text)
+    return too_long if len(text) > max_length else text
+
+
+def check_date_of_birth(value: str, field: str, *, now: datetime) -> str | FieldError:
+    """A ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` date, real, from 1900, not in the future.
+
+    Codes: ``dob_format``, ``dob_invalid``, ``dob_too_early``, ``dob_in_future``.
+    """
+    match = _DOB.fullmatch(value)
+    if match is None:
+        return FieldError(field, "dob_format", "must be YYYY-MM-DD, YYYY-MM or YYYY")
+    year = int(match[1])
+    month = int(match[2]) if match[2] else None
+    day = int(match[3]) if match[3] else None
+    if month is not None and not 1 <= month <= 12:
+        return FieldError(field, "dob_invalid", "is not a real calendar date")
+    if day is not None and month is not None:
+        last_day = calendar.monthrange(max(year, 1), month)[1]
+        if not 1 <= day <= last_day:
+            return FieldError(field, "dob_invalid", "is not a real calendar date")
+    if year < MIN_BIRTH_YEAR:
+        return FieldError(field, "dob_too_early", f"must not be before {MIN_BIRTH_YEAR}")
+    latest: date = (now.astimezone(UTC) + _EARLIEST_ZONE).date()
+    given = (year, month or 0, day or 0)
+    limit = (latest.year, latest.month if month else 0, latest.day if day else 0)
+    if given > limit:
+        return FieldError(field, "dob_in_future", "must not be in the future")
+    return value
+
+
+def check_sample_time(
+    value: str, field: str, *, now: datetime, clock_skew: timedelta, max_age: timedelta
+) -> datetime | FieldError:
+    """An RFC 3339 date-time with an explicit offset, within ``max_age`` before ``now``.
+
+    Returns the time in UTC without fractions. Codes: ``sample_time_format``,
+    ``sample_time_offset_missing``, ``sample_time_in_future``, ``sample_time_too_old``.
+    """
+    bad_format = FieldError(
+        field,
+        "sample_time_format",
+        "must be an RFC 3339 date-time such as 2021-07-08T14:30:00+02:00",
+    )
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        return bad_format
+    if match[8] is None:
+        return FieldError(
+            field,
+            "sample_time_offset_missing",
+            "must carry a UTC offset: Z or +hh:mm / -hh:mm",
+        )
+    offset = _parse_offset(match[8])
+    if offset is None:
+        return bad_format
+    try:
+        year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+        sampled = datetime(year, month, day, hour, minute, second, tzinfo=offset)
+    except ValueError:
+        return bad_format
+    # Compare before converting: an extreme year with an offset could overflow astimezone().
+    if sampled > now + clock_skew:
+        return FieldError(field, "sample_time_in_future", "must not be in the future")
+    if sampled < now - max_age:
+        hours = max_age / timedelta(hours=1)
+        return FieldError(
+            field,
+            "sample_time_too_old",
+            f"must not be more than {hours:g} hours ago",
+        )
+    return sampled.astimezone(UTC)
+
+
+def _parse_offset(text: str) -> timezone | None:
+    if text in ("Z", "z"):
+        return UTC
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    if hours > 23 or minutes > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
+def check_test_type(value: str, field: str) -> str | FieldError:
+    """``rapid-antigen``, ``naat`` or their LOINC code; returns the LOINC code.
+
+    Code: ``test_type_unknown``.
+    """
+    code = TEST_TYPE_ALIASES.get(value)
+    if code is None:
+        return FieldError(
+            field,
+            "test_type_unknown",
+            f"must be 'rapid-antigen' or 'naat' (or {TEST_TYPE_RAT} / {TEST_TYPE_NAAT})",
+        )
+    return code
+
+
+def check_result(value: str, field: str) -> str | FieldError:
+    """Only a negative result; returns its SNOMED CT code.
+
+    Codes: ``result_positive`` (refused: negative certificates only), ``result_unknown``.
+    """
+    code = RESULT_ALIASES.get(value)
+    if code == RESULT_NOT_DETECTED:
+        return code
+    if code == RESULT_DETECTED:
+        return FieldError(
+            field, "result_positive", "this service issues certificates for negative tests only"
+        )
+    return FieldError(field, "result_unknown", f"must be 'not-detected' (or {RESULT_NOT_DETECTED})")
