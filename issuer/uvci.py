@@ -1,0 +1,171 @@
+"""UVCI (``ci``): generation, syntax check and the Luhn mod 38 check character.
+
+Form issued here (hcert.md §4)::
+
+    URN:UVCI:01:<CC>:<opaque>#<check>             scheme 1 (default)
+    URN:UVCI:01:<CC>:<issuer>/<opaque>#<check>    scheme 2 (``issuer_prefix``)
+
+The opaque part is drawn from :mod:`secrets` over ``A-Z0-9`` (26 characters ≈ 134 bits):
+unguessable, and unique without any counter or shared state between processes. The check
+character is Luhn mod N with N = 38 over ``A-Z 0-9 / :`` computed on the whole string before
+``#``, including ``URN:UVCI:``; it detects every single-character substitution.
+
+A UVCI is personal data: no error raised here carries it (or any part of it).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from typing import Final
+
+from issuer.errors import ConfigError, DccError
+
+__all__ = [
+    "CHECK_ALPHABET",
+    "MAX_UVCI_LENGTH",
+    "MIN_OPAQUE_LENGTH",
+    "generate_uvci",
+    "luhn_mod38_check",
+    "uvci_key",
+    "validate_uvci",
+]
+
+CHECK_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:"
+"""Code points of the check character: A=0 … Z=25, 0=26 … 9=35, ``/``=36, ``:``=37."""
+
+MAX_UVCI_LENGTH: Final = 80
+"""Schema limit of ``ci``."""
+
+MIN_OPAQUE_LENGTH: Final = 16
+"""Shortest opaque part :func:`generate_uvci` accepts (≈ 83 bits: still unguessable)."""
+
+_MODULUS: Final = len(CHECK_ALPHABET)
+_CODE_POINT: Final = {char: index for index, char in enumerate(CHECK_ALPHABET)}
+_OPAQUE_ALPHABET: Final = string.ascii_uppercase + string.digits
+_PREFIX: Final = "URN:UVCI:01:"
+_ASCII_UPPER: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+_COUNTRY_RE: Final = re.compile(r"[A-Z]{2}")
+_COMPONENT_RE: Final = re.compile(r"[A-Z0-9]+")
+_UVCI_RE: Final = re.compile(
+    r"(?:URN:UVCI:)?01:[A-Z]{2}:[A-Z0-9]+(?:/[A-Z0-9]+){0,2}(?:#[A-Z0-9/:])?"
+)
+
+
+def luhn_mod38_check(text: str) -> str:
+    """The Luhn mod 38 check character of ``text`` (case-insensitive, without ``#check``).
+
+    Walk from the right with the factor starting at 2 and alternating 2/1, add
+    ``(f·cp) div 38 + (f·cp) mod 38``; the check is ``(38 − sum mod 38) mod 38``.
+    Raises :class:`DccError` (``uvci_invalid``) for an empty text or a character outside
+    ``A-Z 0-9 / :``.
+    """
+    if not text:
+        raise DccError("UVCI is empty", code="uvci_invalid", reason="empty")
+    if not text.isascii():  # str.upper() would turn e.g. "ß" into "SS": refuse first
+        raise _bad_character()
+    total = 0
+    factor = 2
+    for char in reversed(text.translate(_ASCII_UPPER)):
+        code_point = _CODE_POINT.get(char)
+        if code_point is None:
+            raise _bad_character()
+        addend = factor * code_point
+        total += addend // _MODULUS + addend % _MODULUS
+        factor = 3 - factor
+    return CHECK_ALPHABET[(_MODULUS - total % _MODULUS) % _MODULUS]
+
+
+def generate_uvci(
+    country: str, *, opaque_length: int = 26, issuer_prefix: str | None = None
+) -> str:
+    """A new ``URN:UVCI:01:<country>:[<issuer_prefix>/]<opaque>#<check>``.
+
+    ``country`` must match ``^[A-Z]{2}$``; ``issuer_prefix`` (scheme 2) ``^[A-Z0-9]+$``;
+    ``opaque_length`` must be at least :data:`MIN_OPAQUE_LENGTH` and the whole UVCI at most
+    :data:`MAX_UVCI_LENGTH` characters. A setting that breaks this raises
+    :class:`ConfigError` (``uvci_config_invalid``) before any randomness is drawn.
+    """
+    if _COUNTRY_RE.fullmatch(country) is None:
+        raise ConfigError(
+            "UVCI country must be two upper-case letters",
+            code="uvci_config_invalid",
+            setting="country",
+        )
+    if issuer_prefix is not None and _COMPONENT_RE.fullmatch(issuer_prefix) is None:
+        raise ConfigError(
+            "UVCI issuer prefix must be upper-case letters and digits",
+            code="uvci_config_invalid",
+            setting="issuer_prefix",
+        )
+    if opaque_length < MIN_OPAQUE_LENGTH:
+        raise ConfigError(
+            f"UVCI opaque part must be at least {MIN_OPAQUE_LENGTH} characters",
+            code="uvci_config_invalid",
+            setting="opaque_length",
+        )
+    prefix_length = len(issuer_prefix) + 1 if issuer_prefix is not None else 0
+    total_length = len(_PREFIX) + len(country) + 1 + prefix_length + opaque_length + 2
+    if total_length > MAX_UVCI_LENGTH:
+        raise ConfigError(
+            f"UVCI would be {total_length} characters, more than {MAX_UVCI_LENGTH}",
+            code="uvci_config_invalid",
+            setting="opaque_length",
+        )
+    opaque = _random_opaque(opaque_length)
+    nss = f"{issuer_prefix}/{opaque}" if issuer_prefix is not None else opaque
+    body = f"{_PREFIX}{country}:{nss}"
+    return f"{body}#{luhn_mod38_check(body)}"
+
+
+def validate_uvci(uvci: str) -> None:
+    """Check the syntax of ``uvci`` and, when one follows ``#``, its check character.
+
+    Accepts the registered form ``[URN:UVCI:]01:<CC>:<C_NSS>[#<check>]`` case-insensitively,
+    C_NSS being one to three ``/``-separated ``A-Z0-9`` components, at most 80 characters.
+    The check character is verified over the string exactly as given before ``#`` (with its
+    ``URN:UVCI:`` prefix when present). National deviations (``URN:UCI:``, ``01/LU/…``) do
+    not pass. Raises :class:`DccError` (``uvci_invalid``, ``reason`` in the context).
+    """
+    if not uvci.isascii():
+        raise _bad_character()
+    if len(uvci) > MAX_UVCI_LENGTH:
+        raise DccError(
+            f"UVCI is longer than {MAX_UVCI_LENGTH} characters",
+            code="uvci_invalid",
+            reason="length",
+        )
+    upper = uvci.translate(_ASCII_UPPER)
+    if _UVCI_RE.fullmatch(upper) is None:
+        raise DccError("UVCI syntax is invalid", code="uvci_invalid", reason="syntax")
+    body, hash_sign, check = upper.partition("#")
+    if hash_sign and luhn_mod38_check(body) != check:
+        raise DccError(
+            "UVCI check character does not match", code="uvci_invalid", reason="check_character"
+        )
+
+
+def uvci_key(uvci: str) -> str:
+    """The identity of ``uvci`` for equality: ASCII upper-case, without ``#check``.
+
+    It does not validate, so foreign UVCIs in national formats get a key too.
+    """
+    return uvci.translate(_ASCII_UPPER).partition("#")[0]
+
+
+def _random_opaque(length: int) -> str:
+    """``length`` characters uniformly drawn from ``A-Z0-9`` with the OS CSPRNG."""
+    value = secrets.randbelow(len(_OPAQUE_ALPHABET) ** length)
+    chars = []
+    for _ in range(length):
+        value, digit = divmod(value, len(_OPAQUE_ALPHABET))
+        chars.append(_OPAQUE_ALPHABET[digit])
+    return "".join(chars)
+
+
+def _bad_character() -> DccError:
+    return DccError(
+        "UVCI contains a character outside A-Z 0-9 / :", code="uvci_invalid", reason="character"
+    )
