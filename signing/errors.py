@@ -13,7 +13,7 @@ place.
     │   └── SignerUnavailable     every signer slot stayed busy past the timeout
     ├── KeyMaterialError          keys or certificates missing, mismatched, expired (keys/)
     ├── ConfigError               settings that cannot work (api/, issuer/)
-    └── RequestInvalid            an issue request that breaks the rules (issuer/)
+    └── RequestInvalid            an issue request that breaks the rules (issuer/errors.py)
 """
 
 from __future__ import annotations
