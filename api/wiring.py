@@ -44,7 +44,12 @@ def build_issuing_runtime(
 ) -> IssuingRuntime:
     """Load and check the keys, then build the pool and the issuer (raises DccError)."""
     now = clock or (lambda: datetime.now(UTC))
-    keys = load_signing_keys(settings.keys_dir, passphrase=settings.key_passphrase, now=now())
+    keys = load_signing_keys(
+        settings.keys_dir,
+        passphrase=settings.key_passphrase,
+        now=now(),
+        required_cert_types=("test",),
+    )
     signers = [LocalSigner(keys.private_key, keys.kid) for _ in range(settings.signer_slots)]
     pool = SignerPool(signers, acquire_timeout=settings.signer_timeout, observer=observer)
     issuer = Issuer(

@@ -1,0 +1,265 @@
+"""Generate a test PKI for this service: a self-signed CSCA and a DSC it signs (hcert.md §5).
+
+``dcc keys init`` calls :func:`generate_keys`. Private keys are written PKCS#8 PEM with mode
+0600 from the first byte (created under a temporary name with ``os.open(..., 0o600)`` and
+renamed into place), encrypted when a passphrase is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from keys.eku import OID_FOR_TYPE, CertType
+from keys.kid import compute_kid
+from keys.layout import CSCA_CERT_FILE, CSCA_KEY_FILE, DSC_CERT_FILE, DSC_KEY_FILE
+from signing.algorithms import PrivateKey
+from signing.errors import KeyMaterialError
+
+__all__ = [
+    "CSCA_VALIDITY_YEARS",
+    "DSC_VALIDITY_YEARS",
+    "RSA_KEY_BITS",
+    "SUPPORTED_ALGS",
+    "GeneratedKeys",
+    "generate_keys",
+]
+
+SUPPORTED_ALGS: Final = ("ES256", "PS256")
+CSCA_VALIDITY_YEARS: Final = 4
+DSC_VALIDITY_YEARS: Final = 2
+RSA_KEY_BITS: Final = 3072
+_RSA_EXPONENT: Final = 65537
+_MAX_ORGANISATION_CHARS: Final = 64  # ub-organization-name (RFC 5280)
+_COUNTRY_RE: Final = re.compile(r"[A-Z]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedKeys:
+    """Where :func:`generate_keys` wrote the PKI, and the DSC's kid."""
+
+    csca_cert_path: Path
+    dsc_cert_path: Path
+    dsc_key_path: Path
+    csca_key_path: Path
+    kid: bytes
+
+
+def _validate(
+    country: str, alg: str, passphrase: bytes | None, cert_types: Sequence[CertType], org: str
+) -> None:
+    if not _COUNTRY_RE.fullmatch(country):
+        raise KeyMaterialError(
+            f"country must be two upper-case letters (ISO 3166-1 alpha-2), not {country!r}",
+            code="country_invalid",
+        )
+    if alg not in SUPPORTED_ALGS:
+        raise KeyMaterialError(
+            f"alg must be one of {', '.join(SUPPORTED_ALGS)}, not {alg!r}", code="alg_unsupported"
+        )
+    if passphrase is not None and not passphrase:
+        raise KeyMaterialError("the passphrase must not be empty", code="passphrase_invalid")
+    unknown = [t for t in cert_types if t not in OID_FOR_TYPE]
+    if unknown:
+        raise KeyMaterialError(
+            f"unknown certificate types {unknown!r}; use test, vaccination or recovery",
+            code="cert_types_invalid",
+        )
+    if not org.strip() or len(org) > _MAX_ORGANISATION_CHARS:
+        raise KeyMaterialError(
+            f"organisation must be 1 to {_MAX_ORGANISATION_CHARS} characters",
+            code="organisation_invalid",
+        )
+
+
+def _new_key(alg: str) -> PrivateKey:
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=RSA_KEY_BITS)
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    """``moment`` plus calendar years; 29 February becomes 28 February."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def _name(common_name: str, organisation: str, country: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+        ]
+    )
+
+
+def _key_usage(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _build_csca(key: PrivateKey, name: x509.Name, now: datetime) -> x509.Certificate:
+    """Self-signed CSCA: CA with pathLen 0, keyCertSign + cRLSign, SKI, 4 years."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(_add_years(now, CSCA_VALIDITY_YEARS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _build_dsc(
+    key: PrivateKey,
+    name: x509.Name,
+    csca: x509.Certificate,
+    csca_key: PrivateKey,
+    now: datetime,
+    cert_types: Sequence[CertType],
+) -> x509.Certificate:
+    """DSC signed by the CSCA: digitalSignature, AKI = CSCA SKI, SKI, DCC EKU, 2 years."""
+    csca_ski = csca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(csca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(_add_years(now, DSC_VALIDITY_YEARS))
+        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(csca_ski),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    oids = list(dict.fromkeys(OID_FOR_TYPE[t] for t in cert_types))
+    if oids:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(oids), critical=False)
+    return builder.sign(csca_key, hashes.SHA256())
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to ``path`` via a temporary file created with ``mode``, then rename."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # exact mode whatever the umask
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase is not None
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+def generate_keys(
+    directory: Path,
+    *,
+    country: str = "LU",
+    alg: str = "ES256",
+    passphrase: bytes | None = None,
+    now: datetime | None = None,
+    cert_types: Sequence[CertType] = ("test",),
+    organisation: str = "dcc-service test",
+    overwrite: bool = False,
+) -> GeneratedKeys:
+    """Create a CSCA and a DSC in ``directory``; return the file paths and the DSC's kid.
+
+    Writes ``csca.pem``, ``csca.key``, ``dsc.pem`` and ``dsc.key`` (the directory is created
+    with mode 0700 if missing; keys get 0600, certificates 0644).
+
+    ES256 uses P-256 keys; PS256 uses RSA 3072 keys (the CSCA then signs with PKCS#1 v1.5
+    SHA-256). The DSC's extendedKeyUsage lists the current-arc OIDs of ``cert_types``; an
+    empty ``cert_types`` leaves the EKU out, which allows every type. ``now`` (aware) sets
+    the start of validity. Raises :class:`KeyMaterialError`: invalid arguments, existing files
+    without ``overwrite=True`` (``keys_exist``), or a directory that cannot be written.
+    """
+    _validate(country, alg, passphrase, cert_types, organisation)
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    start = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    paths = {
+        name: directory / name
+        for name in (CSCA_CERT_FILE, CSCA_KEY_FILE, DSC_CERT_FILE, DSC_KEY_FILE)
+    }
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        existing = [str(path) for path in paths.values() if path.exists()]
+        if existing and not overwrite:
+            raise KeyMaterialError(
+                f"refusing to overwrite existing key files: {', '.join(existing)} "
+                "(move them away or pass overwrite)",
+                code="keys_exist",
+                paths=existing,
+            )
+        csca_key = _new_key(alg)
+        csca = _build_csca(
+            csca_key, _name(f"{country} CSCA TEST (dcc-service)", organisation, country), start
+        )
+        dsc_key = _new_key(alg)
+        dsc_name = _name(f"{country} DSC TEST (dcc-service)", organisation, country)
+        dsc = _build_dsc(dsc_key, dsc_name, csca, csca_key, start, cert_types)
+        _write_atomically(paths[CSCA_KEY_FILE], _private_pem(csca_key, passphrase), 0o600)
+        _write_atomically(paths[DSC_KEY_FILE], _private_pem(dsc_key, passphrase), 0o600)
+        pem = serialization.Encoding.PEM
+        _write_atomically(paths[CSCA_CERT_FILE], csca.public_bytes(pem), 0o644)
+        _write_atomically(paths[DSC_CERT_FILE], dsc.public_bytes(pem), 0o644)
+    except OSError as exc:
+        raise KeyMaterialError(
+            f"cannot write keys to {directory}: {exc.strerror or exc}",
+            code="keys_write_failed",
+            path=str(directory),
+        ) from exc
+    return GeneratedKeys(
+        csca_cert_path=paths[CSCA_CERT_FILE],
+        dsc_cert_path=paths[DSC_CERT_FILE],
+        dsc_key_path=paths[DSC_KEY_FILE],
+        csca_key_path=paths[CSCA_KEY_FILE],
+        kid=compute_kid(dsc),
+    )
