@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 from api.settings import Settings
 from issuer.issuer import Issuer
 from issuer.valuesets import DeviceRegistry
+from keys.eku import CertType
 from keys.load import SigningKeys, load_signing_keys
 from signing.pool import SignerPool, WaitObserver
 from signing.signer import LocalSigner
+
+TEST_ONLY: Final[tuple[CertType, ...]] = ("test",)
 
 __all__ = ["IssuingRuntime", "build_issuing_runtime", "load_devices"]
 
@@ -48,7 +52,7 @@ def build_issuing_runtime(
         settings.keys_dir,
         passphrase=settings.key_passphrase,
         now=now(),
-        required_cert_types=("test",),
+        required_cert_types=TEST_ONLY,
     )
     signers = [LocalSigner(keys.private_key, keys.kid) for _ in range(settings.signer_slots)]
     pool = SignerPool(signers, acquire_timeout=settings.signer_timeout, observer=observer)
