@@ -49,21 +49,23 @@ RESULT_ALIASES: dict[str, str] = {
     RESULT_DETECTED: RESULT_DETECTED,
 }
 
-# Explicit bidi formatting characters: embeddings and overrides (U+202A-U+202E),
-# isolates (U+2066-U+2069), and the invisible marks LRM, RLM and ALM. They reorder or
-# disguise how a name is displayed on the certificate.
-_BIDI_CONTROLS = frozenset(
-    [
-        *map(chr, range(0x202A, 0x202F)),
-        *map(chr, range(0x2066, 0x206A)),
-        "\u200e",
-        "\u200f",
-        "\u061c",
-    ]
+# One character class for every code point free text must not hold:
+# - control characters (category Cc: C0, DEL, C1), line and paragraph separators (Zl, Zp),
+#   lone surrogates (Cs: cannot be encoded as UTF-8) and private-use code points (Co);
+# - explicit bidi formatting characters: embeddings and overrides (U+202A-U+202E), isolates
+#   (U+2066-U+2069), and the invisible marks LRM, RLM and ALM, which reorder or disguise how
+#   a name is displayed on the certificate;
+# - noncharacters: U+FDD0-U+FDEF and the last two code points of every plane.
+# These categories are fixed by Unicode's stability policy, so the class equals the former
+# per-character unicodedata.category() test (checked over all 1,114,112 code points) while
+# one regex search costs well under a microsecond.
+_PLANE_ENDS = "".join(rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17))
+_FORBIDDEN_CHARACTER = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+    r"\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+    + _PLANE_ENDS
+    + "]"
 )
-# Control characters (NUL, C0, DEL, C1), lone surrogates (cannot be encoded as UTF-8),
-# private-use code points, and line/paragraph separators.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Zl", "Zp"})
 
 # ASCII digits only: a bare \d would also match other scripts' digits.
 _DOB = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
@@ -77,17 +79,7 @@ _EARLIEST_ZONE = timedelta(hours=14)
 
 def has_forbidden_characters(text: str) -> bool:
     """True when ``text`` holds a control, bidi-formatting, surrogate or private-use char."""
-    return any(
-        ch in _BIDI_CONTROLS
-        or unicodedata.category(ch) in _FORBIDDEN_CATEGORIES
-        or _is_noncharacter(ord(ch))
-        for ch in text
-    )
-
-
-def _is_noncharacter(code_point: int) -> bool:
-    # U+FDD0..U+FDEF and the last two code points of every plane (U+FFFE, U+10FFFF, ...).
-    return 0xFDD0 <= code_point <= 0xFDEF or (code_point & 0xFFFE) == 0xFFFE
+    return _FORBIDDEN_CHARACTER.search(text) is not None
 
 
 def clean_text(value: str, field: str, *, max_length: int) -> str | FieldError | None:
@@ -99,18 +91,22 @@ def clean_text(value: str, field: str, *, max_length: int) -> str | FieldError |
     text = value.strip()
     if not text:
         return None
-    too_long = FieldError(field, "too_long", f"must be at most {max_length} characters")
     if len(text) > 4 * max_length:  # bound the work before normalising
-        return too_long
-    if has_forbidden_characters(text):
+        return _too_long(field, max_length)
+    if _FORBIDDEN_CHARACTER.search(text) is not None:
         return FieldError(
             field,
             "invalid_characters",
             "must not contain control characters, bidirectional formatting characters "
             "or other invisible code points",
         )
-    text = unicodedata.normalize("NFC", text)
-    return too_long if len(text) > max_length else text
+    if not text.isascii():  # ASCII is already NFC
+        text = unicodedata.normalize("NFC", text)
+    return _too_long(field, max_length) if len(text) > max_length else text
+
+
+def _too_long(field: str, max_length: int) -> FieldError:
+    return FieldError(field, "too_long", f"must be at most {max_length} characters")
 
 
 def check_date_of_birth(value: str, field: str, *, now: datetime) -> str | FieldError:

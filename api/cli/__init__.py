@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli import issue, keys, verify
+from api.cli import accounts, issue, keys, serve, verify
 from signing.errors import DccError
 
 __all__ = ["build_parser", "main"]
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Issue and verify EU Digital COVID Certificates for negative tests.",
     )
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for module in (keys, issue, verify):
+    for module in (keys, issue, verify, accounts, serve):
         module.register(subparsers)
     return parser
 
