@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from issuer.errors import DccError, FieldError, RequestInvalid
+from issuer.errors import DccError, FieldError, KeyMaterialError, RequestInvalid
 from issuer.hc1 import encode_hc1
 from issuer.payload import encode_claims, test_certificate
 from issuer.request import NegativeTestRequest, RequestPolicy, validate_issue_request
@@ -130,6 +130,11 @@ class Issuer:
         """Validate and build the claims to sign (pure CPU work, no signer needed)."""
         request = self.validate(data)
         now = self._clock().replace(microsecond=0)
+        if now >= self.not_after:
+            raise KeyMaterialError(
+                "the signing certificate (DSC) has expired: renew the keys",
+                code="certificate_expired",
+            )
         expires = min(
             request.sample_collected_at + self.config.validity_for(request.test_type),
             self.not_after,

@@ -159,8 +159,10 @@ class SignerPool:
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     raise self._unavailable(limit) from None
-                # The slot was handed over while we gave up: take it, or give it back.
-                signer = await waiter.future
+                # The slot was handed over (under the lock) while we gave up: take it, or
+                # give it back. Never await here: a second cancellation would lose the slot.
+                signer = waiter.signer
+                assert signer is not None
                 if isinstance(exc, asyncio.CancelledError):
                     self._release(signer)
                     raise

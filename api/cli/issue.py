@@ -6,8 +6,9 @@ import argparse
 import dataclasses
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 from api.settings import Settings
 from api.wiring import build_issuing_runtime
@@ -61,26 +62,46 @@ def _read_request(source: str) -> object:
         )
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise DccError(f"{source} is not valid JSON: {exc}", code="request_not_json") from exc
+
+
+def _open_outputs(stack: ExitStack, *paths: Path | None) -> list[BinaryIO | None]:
+    """Open the QR output files before signing, so a bad path costs no certificate."""
+    handles: list[BinaryIO | None] = []
+    for path in paths:
+        if path is None:
+            handles.append(None)
+            continue
+        try:
+            handles.append(stack.enter_context(path.open("wb")))
+        except OSError as exc:
+            raise DccError(
+                f"cannot write {path}: {exc.strerror}", code="output_unwritable"
+            ) from exc
+    return handles
 
 
 def run_issue(args: argparse.Namespace) -> int:
     request = _read_request(args.request)
     runtime = build_issuing_runtime(_settings(args))
-    try:
-        issued = runtime.issuer.issue(request)
-    except RequestInvalid as invalid:
-        print(f"dcc: the request is invalid ({len(invalid.errors)} problems):", file=sys.stderr)
-        for error in invalid.errors:
-            print(f"  {error.field or '(body)'}: {error.message} [{error.code}]", file=sys.stderr)
-        return 2
-    if args.png is not None:
-        args.png.write_bytes(render_png(issued.hc1))
-    if args.svg is not None:
-        args.svg.write_text(render_svg(issued.hc1), encoding="ascii")
-    json.dump(issued.to_response(), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    with ExitStack() as stack:
+        png, svg = _open_outputs(stack, args.png, args.svg)
+        try:
+            issued = runtime.issuer.issue(request)
+        except RequestInvalid as invalid:
+            print(f"dcc: the request is invalid ({len(invalid.errors)} problems):", file=sys.stderr)
+            for error in invalid.errors:
+                print(
+                    f"  {error.field or '(body)'}: {error.message} [{error.code}]", file=sys.stderr
+                )
+            return 2
+        json.dump(issued.to_response(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        if png is not None:
+            png.write(render_png(issued.hc1))
+        if svg is not None:
+            svg.write(render_svg(issued.hc1).encode("ascii"))
     return 0
 
 

@@ -1,0 +1,119 @@
+"""Base45 (RFC 9285): the RFC's vectors, strict decoding, and agreement with a naive codec."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from issuer.base45 import ALPHABET, b45decode, b45encode
+from signing.errors import DecodeError
+
+RFC_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+VECTORS = [
+    (b"AB", "BB8"),
+    (b"Hello!!", "%69 VD92EX0"),
+    (b"base-45", "UJCLQE7W581"),
+    (b"ietf!", "QED8WEX0"),
+    (b"", ""),
+    (b"\x00", "00"),
+    (b"\x00\x00", "000"),
+    (b"\xff", "U5"),
+    (b"\xff\xff", "FGW"),
+]
+
+
+def naive_encode(data: bytes) -> str:
+    """RFC 9285 §4 written out, one group at a time."""
+    out = []
+    for i in range(0, len(data) - 1, 2):
+        n = data[i] * 256 + data[i + 1]
+        c, n = n % 45, n // 45
+        d, e = n % 45, n // 45
+        out.append(RFC_ALPHABET[c] + RFC_ALPHABET[d] + RFC_ALPHABET[e])
+    if len(data) % 2:
+        n = data[-1]
+        out.append(RFC_ALPHABET[n % 45] + RFC_ALPHABET[n // 45])
+    return "".join(out)
+
+
+def test_alphabet_is_rfc_9285_with_the_space() -> None:
+    assert ALPHABET == RFC_ALPHABET
+    assert ALPHABET[36] == " "
+    assert len(set(ALPHABET)) == 45
+
+
+@pytest.mark.parametrize(("raw", "text"), VECTORS, ids=[v[1] or "empty" for v in VECTORS])
+def test_rfc_vectors(raw: bytes, text: str) -> None:
+    assert b45encode(raw) == text
+    assert b45decode(text) == raw
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("bb8", "base45_alphabet", id="lower-case"),
+        pytest.param("BB#", "base45_alphabet", id="hash"),
+        pytest.param("BB8€A", "base45_alphabet", id="euro"),
+        pytest.param("BB\x00", "base45_alphabet", id="nul"),
+        pytest.param("B_", "base45_alphabet", id="trailing-pair-bad-char"),
+        pytest.param("A", "base45_length", id="one-char"),
+        pytest.param("BB8A", "base45_length", id="four-chars"),
+        pytest.param("BB8BB8B", "base45_length", id="seven-chars"),
+        pytest.param("GGW", "base45_overflow", id="GGW-65536"),
+        pytest.param(":::", "base45_overflow", id="max-triplet"),
+        pytest.param("BB8GGW", "base45_overflow", id="second-group"),
+        pytest.param("V5", "base45_overflow", id="pair-256"),
+        pytest.param("GG", "base45_overflow", id="pair-736"),
+        pytest.param("BB8::", "base45_overflow", id="trailing-pair-2024"),
+    ],
+)
+def test_malformed_text_is_refused(text: str, code: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        b45decode(text)
+    assert caught.value.stage == "base45"
+    assert caught.value.code == code
+
+
+def test_the_largest_valid_values_decode() -> None:
+    assert b45decode("FGW") == b"\xff\xff"  # 15 + 16·45 + 32·45² = 65535
+    assert b45decode("U5") == b"\xff"  # 30 + 5·45 = 255
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=1500))
+def test_round_trip_and_agreement_with_the_naive_codec(data: bytes) -> None:
+    text = b45encode(data)
+    assert text == naive_encode(data)
+    assert len(text) == 3 * (len(data) // 2) + 2 * (len(data) % 2)
+    assert set(text) <= set(RFC_ALPHABET)
+    assert b45decode(text) == data
+
+
+def naive_decode(text: str) -> bytes | None:
+    """RFC 9285 §4.2 written out; None where the RFC says the input is invalid."""
+    if len(text) % 3 == 1 or any(ch not in RFC_ALPHABET for ch in text):
+        return None
+    out = bytearray()
+    for i in range(0, len(text), 3):
+        chunk = [RFC_ALPHABET.index(ch) for ch in text[i : i + 3]]
+        n = sum(value * 45**power for power, value in enumerate(chunk))
+        if n > (0xFFFF if len(chunk) == 3 else 0xFF):
+            return None
+        out += n.to_bytes(len(chunk) - 1, "big")
+    return bytes(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=RFC_ALPHABET + "abc#\x00é", max_size=30))
+def test_decode_agrees_with_the_naive_decoder_on_any_text(text: str) -> None:
+    """Same bytes where the RFC allows the text, a base45 DecodeError where it does not."""
+    expected = naive_decode(text)
+    if expected is None:
+        with pytest.raises(DecodeError) as caught:
+            b45decode(text)
+        assert caught.value.stage == "base45"
+    else:
+        assert b45decode(text) == expected
+        assert b45encode(expected) == text  # no second spelling of the same bytes

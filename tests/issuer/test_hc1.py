@@ -1,0 +1,144 @@
+"""The HC1 text codec: prefix, zlib (level 9, complete, bounded) and base45, both ways."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from issuer.base45 import b45decode, b45encode
+from issuer.hc1 import (
+    MAX_HC1_CHARS,
+    MAX_INFLATED_BYTES,
+    PREFIX,
+    compress,
+    decode_hc1,
+    encode_hc1,
+    inflate,
+    strip_prefix,
+)
+from signing.errors import DecodeError
+
+QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+COSE_LIKE = bytes.fromhex("d2844da20126044899 1c5aa728b1489da0") + bytes(range(256)) * 2
+
+
+def refused(text: str, stage: str, code: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_hc1(text)
+    assert caught.value.stage == stage
+    assert caught.value.code == code
+
+
+def test_prefix_is_hc1() -> None:
+    assert PREFIX == "HC1:"
+    assert encode_hc1(COSE_LIKE).startswith("HC1:")
+
+
+def test_encoding_is_zlib_level_9_with_header_then_base45() -> None:
+    text = encode_hc1(COSE_LIKE)
+    compressed = b45decode(text[4:])
+    assert compressed[:2] == b"\x78\xda"
+    assert zlib.decompress(compressed) == COSE_LIKE
+    assert compress(COSE_LIKE) == compressed
+    assert set(text) <= QR_ALPHANUMERIC
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000))
+def test_encode_then_decode_is_the_identity(data: bytes) -> None:
+    text = encode_hc1(data)
+    assert set(text) <= QR_ALPHANUMERIC
+    assert decode_hc1(text) == data
+
+
+def test_a_zip_bomb_inside_a_qr_sized_text_is_stopped_quickly() -> None:
+    bomb = zlib.compress(b"\x00" * 3_000_000, 9)
+    text = PREFIX + b45encode(bomb)
+    assert len(text) <= MAX_HC1_CHARS
+    started = time.perf_counter()
+    refused(text, "zlib", "zlib_too_large")
+    assert time.perf_counter() - started < 0.05
+
+
+def test_inflate_stops_a_large_bomb_at_its_limit() -> None:
+    bomb = zlib.compress(b"\x00" * 200_000_000, 9)  # ~200 KB in, 200 MB out
+    started = time.perf_counter()
+    with pytest.raises(DecodeError) as caught:
+        inflate(bomb)
+    assert caught.value.code == "zlib_too_large"
+    assert time.perf_counter() - started < 0.05
+
+
+def test_the_inflate_limit_is_exact() -> None:
+    assert MAX_INFLATED_BYTES == 64 * 1024
+    assert len(inflate(zlib.compress(b"a" * MAX_INFLATED_BYTES))) == MAX_INFLATED_BYTES
+    with pytest.raises(DecodeError) as caught:
+        inflate(zlib.compress(b"a" * (MAX_INFLATED_BYTES + 1)))
+    assert caught.value.code == "zlib_too_large"
+    assert inflate(zlib.compress(b"abc"), limit=3) == b"abc"
+    with pytest.raises(DecodeError):
+        inflate(zlib.compress(b"abcd"), limit=3)
+
+
+@pytest.mark.parametrize("cut", [1, 4, 10, len(zlib.compress(COSE_LIKE, 9)) - 2])
+def test_a_truncated_stream_is_refused(cut: int) -> None:
+    compressed = zlib.compress(COSE_LIKE, 9)
+    refused(PREFIX + b45encode(compressed[:-cut]), "zlib", "zlib_truncated")
+
+
+def test_bytes_after_the_stream_are_refused() -> None:
+    compressed = zlib.compress(COSE_LIKE, 9)
+    for extra in (b"\x00", b"junk", compressed):
+        refused(PREFIX + b45encode(compressed + extra), "zlib", "zlib_trailing_bytes")
+
+
+def test_raw_deflate_gzip_and_uncompressed_cose_are_refused() -> None:
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = deflater.compress(COSE_LIKE) + deflater.flush()
+    for data in (raw, gzip.compress(COSE_LIKE), COSE_LIKE):
+        refused(PREFIX + b45encode(data), "zlib", "zlib_invalid")
+
+
+def test_a_wrong_checksum_is_refused() -> None:
+    compressed = bytearray(zlib.compress(COSE_LIKE, 9))
+    compressed[-1] ^= 0x01
+    refused(PREFIX + b45encode(bytes(compressed)), "zlib", "zlib_invalid")
+
+
+def test_oversize_text_is_refused_before_any_decoding() -> None:
+    """Even garbage is refused as too long, at stage prefix: nothing else ran."""
+    started = time.perf_counter()
+    refused("HC1:" + "!" * MAX_HC1_CHARS, "prefix", "input_too_long")
+    refused("\x00" * 10_000_000, "prefix", "input_too_long")
+    assert time.perf_counter() - started < 0.05
+    assert strip_prefix("HC1:" + "0" * (MAX_HC1_CHARS - 4)) == "0" * (MAX_HC1_CHARS - 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("", "input_empty", id="empty"),
+        pytest.param("HC1:NCF\x00", "input_invalid", id="nul"),
+        pytest.param("HC1:NCF\n", "input_invalid", id="newline"),
+        pytest.param("HC1:ÄBC", "input_invalid", id="non-ascii"),
+        pytest.param("HC1:BB8\u200b", "input_invalid", id="zero-width-space"),
+        pytest.param("HC2:BB8", "prefix_invalid", id="HC2"),
+        pytest.param("HL0:BB8", "prefix_invalid", id="HL0"),
+        pytest.param("hc1:BB8", "prefix_invalid", id="lower-case"),
+        pytest.param(" HC1:BB8", "prefix_invalid", id="leading-space"),
+        pytest.param("BB8", "prefix_invalid", id="missing"),
+    ],
+)
+def test_bad_text_is_refused_at_the_prefix(text: str, code: str) -> None:
+    refused(text, "prefix", code)
+
+
+def test_bad_base45_after_the_prefix_is_refused_at_stage_base45() -> None:
+    refused("HC1:bb8", "base45", "base45_alphabet")
+    refused("HC1:A", "base45", "base45_length")
+    refused("HC1:", "zlib", "zlib_truncated")

@@ -1,0 +1,386 @@
+"""SignerPool: bounded capacity, bounded waiting, FIFO hand-over, and no lost slots.
+
+Real LocalSigners throughout; timing assertions use generous upper bounds (CI boxes are
+slow) and tight lower bounds (waiting less than the timeout would be a bug).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from signing.algorithms import ES256, verify_raw
+from signing.errors import ConfigError, SignerUnavailable
+from signing.pool import SignerPool
+from signing.signer import LocalSigner, Signer
+
+SLACK = 0.5  # upper bound on scheduling noise, seconds
+
+
+class Observer:
+    """Records every (seconds waited, obtained) the pool reports."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, bool]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, seconds: float, obtained: bool) -> None:
+        with self._lock:
+            self.calls.append((seconds, obtained))
+
+
+def make_pool(
+    key: ec.EllipticCurvePrivateKey,
+    size: int,
+    *,
+    timeout: float = 1.0,
+    retry_after: float = 2.5,
+    observer: Observer | None = None,
+) -> SignerPool:
+    signers = [LocalSigner(key, bytes([i]) * 8) for i in range(size)]
+    return SignerPool(signers, acquire_timeout=timeout, retry_after=retry_after, observer=observer)
+
+
+def waiting(pool: SignerPool, count: int) -> Callable[[], bool]:
+    """A condition: exactly ``count`` callers are queued for a slot."""
+    return lambda: pool.waiting == count
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.001)
+
+
+async def async_wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.001)
+
+
+def test_configuration_is_checked(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    with pytest.raises(ConfigError):
+        SignerPool([])
+    with pytest.raises(ConfigError):
+        make_pool(p256_key, 1, timeout=-0.1)
+    pool = make_pool(p256_key, 3)
+    assert (pool.size, pool.in_use, pool.waiting) == (3, 0, 0)
+    assert pool.alg == ES256
+    assert pool.kid == b"\x00" * 8
+
+
+def test_n_threads_get_a_slot_and_the_next_gets_signer_unavailable_after_the_timeout(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 3)
+    with contextlib.ExitStack() as stack:
+        held = [stack.enter_context(pool.acquire(timeout=0)) for _ in range(3)]
+        assert len({id(signer) for signer in held}) == 3
+        assert pool.in_use == 3
+        started = time.perf_counter()
+        with pytest.raises(SignerUnavailable) as caught, pool.acquire(timeout=0.05):
+            pass
+        waited = time.perf_counter() - started
+        assert 0.045 <= waited < 0.05 + SLACK
+        assert caught.value.retry_after == 2.5
+        assert caught.value.code == "signer_unavailable"
+        assert caught.value.context["pool_size"] == 3
+        assert pool.in_use == 3
+        assert pool.waiting == 0
+    assert pool.in_use == 0
+
+
+def test_the_pool_timeout_is_the_default(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    pool = make_pool(p256_key, 1, timeout=0.05)
+    with pool.acquire():
+        started = time.perf_counter()
+        with pytest.raises(SignerUnavailable), pool.acquire():
+            pass
+        assert 0.045 <= time.perf_counter() - started < 0.05 + SLACK
+
+
+async def test_n_coroutines_get_a_slot_and_the_next_gets_signer_unavailable_after_the_timeout(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 2)
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(2):
+            await stack.enter_async_context(pool.acquire_async(timeout=0))
+        assert pool.in_use == 2
+        started = time.perf_counter()
+        with pytest.raises(SignerUnavailable) as caught:
+            async with pool.acquire_async(timeout=0.05):
+                pass
+        waited = time.perf_counter() - started
+        assert 0.045 <= waited < 0.05 + SLACK
+        assert caught.value.retry_after == 2.5
+        assert pool.waiting == 0
+    assert pool.in_use == 0
+
+
+async def test_an_async_waiter_does_not_block_the_event_loop(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 1)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        async with pool.acquire_async():
+            with pytest.raises(SignerUnavailable):
+                async with pool.acquire_async(timeout=0.1):
+                    pass
+    finally:
+        ticking.cancel()
+    assert ticks >= 10
+
+
+def test_threads_are_served_first_come_first_served(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    pool = make_pool(p256_key, 1)
+    order: list[int] = []
+
+    def worker(index: int) -> None:
+        with pool.acquire(timeout=5):
+            order.append(index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(5)]
+    with pool.acquire():
+        for index, thread in enumerate(threads):
+            thread.start()
+            wait_until(waiting(pool, index + 1))
+    for thread in threads:
+        thread.join(5)
+    assert order == [0, 1, 2, 3, 4]
+    assert pool.in_use == 0
+
+
+async def test_coroutines_are_served_first_come_first_served(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 1)
+    order: list[int] = []
+
+    async def worker(index: int) -> None:
+        async with pool.acquire_async(timeout=5):
+            order.append(index)
+            await asyncio.sleep(0)
+
+    async with pool.acquire_async():
+        tasks = []
+        for index in range(5):
+            tasks.append(asyncio.create_task(worker(index)))
+            await async_wait_until(waiting(pool, index + 1))
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+    assert pool.in_use == 0
+
+
+async def test_a_slot_released_by_a_thread_reaches_a_waiting_coroutine(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 1)
+    acquired = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with pool.acquire():
+            acquired.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    acquired.wait(5)
+    waiter = asyncio.create_task(_hold_async(pool, timeout=5))
+    await async_wait_until(lambda: pool.waiting == 1)
+    release.set()
+    assert await waiter is not None
+    thread.join(5)
+    assert pool.in_use == 0
+
+
+async def _hold_async(pool: SignerPool, *, timeout: float, hold: float = 0) -> Signer | None:
+    try:
+        async with pool.acquire_async(timeout=timeout) as signer:
+            await asyncio.sleep(hold)
+            return signer
+    except SignerUnavailable:
+        return None
+
+
+async def test_no_slot_is_lost_under_concurrent_acquires_with_random_timeouts(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """Timeouts racing hand-overs, from coroutines and threads: every slot comes back."""
+    pool = make_pool(p256_key, 3)
+    rng = random.Random(20210708)
+    outcomes = {"obtained": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def count(obtained: bool) -> None:
+        with lock:
+            outcomes["obtained" if obtained else "refused"] += 1
+
+    def thread_worker(seed: int) -> None:
+        local = random.Random(seed)
+        for _ in range(60):
+            try:
+                with pool.acquire(timeout=local.uniform(0, 0.002)) as signer:
+                    signer.sign(b"x")
+                    time.sleep(local.choice((0, 0, 0.0005)))
+                count(True)
+            except SignerUnavailable:
+                count(False)
+
+    async def coroutine_worker() -> None:
+        signer = await _hold_async(
+            pool, timeout=rng.uniform(0, 0.003), hold=rng.choice((0, 0, 0.001))
+        )
+        count(signer is not None)
+
+    threads = [threading.Thread(target=thread_worker, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    await asyncio.gather(*(coroutine_worker() for _ in range(400)))
+    for thread in threads:
+        thread.join(10)
+    assert time.perf_counter() - started < 10
+    assert pool.in_use == 0
+    assert pool.waiting == 0
+    assert outcomes["obtained"] + outcomes["refused"] == 400 + 4 * 60
+    assert outcomes["obtained"] > 0
+    assert outcomes["refused"] > 0  # the race was real
+    with contextlib.ExitStack() as stack:  # all three slots are really free
+        assert len({id(stack.enter_context(pool.acquire(timeout=0))) for _ in range(3)}) == 3
+
+
+async def test_cancelling_an_async_waiter_does_not_leak_a_slot(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    pool = make_pool(p256_key, 1)
+    async with pool.acquire_async():
+        waiter = asyncio.create_task(_hold_async(pool, timeout=5))
+        await async_wait_until(lambda: pool.waiting == 1)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert pool.waiting == 0
+    assert pool.in_use == 0
+    async with pool.acquire_async(timeout=0):
+        pass
+
+
+async def test_a_cancel_racing_the_hand_over_does_not_leak_a_slot(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """Cancelled and handed the slot in the same loop step: the slot goes back."""
+    pool = make_pool(p256_key, 1)
+    holder = pool.acquire_async()
+    await holder.__aenter__()
+    waiter = asyncio.create_task(_hold_async(pool, timeout=5))
+    await async_wait_until(lambda: pool.waiting == 1)
+    waiter.cancel()
+    await holder.__aexit__(None, None, None)  # hands the slot to the cancelled waiter
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert pool.in_use == 0
+    async with pool.acquire_async(timeout=0):
+        pass
+
+
+async def test_a_waiter_cancelled_twice_around_the_hand_over_does_not_leak_a_slot(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """cancel, yield, yield, hand over, yield, cancel: deterministic on the asyncio loop.
+
+    After the first cancel the waiter gives up, but the holder hands it the slot before it
+    has left the queue; it then awaits its future for the signer, and the second cancel
+    (a client disconnect, a TaskGroup) lands on that await. The same loss happens with one
+    cancel when the slot is handed over from a thread (call_soon_threadsafe) while the
+    waiter's timeout expires.
+    """
+    pool = make_pool(p256_key, 1)
+    holder = pool.acquire_async()
+    await holder.__aenter__()
+    waiter = asyncio.create_task(_hold_async(pool, timeout=5))
+    await asyncio.sleep(0)
+    assert pool.waiting == 1
+    waiter.cancel()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    await holder.__aexit__(None, None, None)
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert pool.in_use == 0
+
+
+def test_the_observer_sees_every_acquire(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    observer = Observer()
+    pool = make_pool(p256_key, 1, observer=observer)
+    with pool.acquire():
+        pass
+    assert len(observer.calls) == 1
+    assert observer.calls[0][1] is True
+    assert 0 <= observer.calls[0][0] < SLACK
+
+    with pool.acquire(), pytest.raises(SignerUnavailable), pool.acquire(timeout=0.03):
+        pass
+    assert observer.calls[1][1] is True
+    refused_wait, refused_obtained = observer.calls[2]
+    assert refused_obtained is False
+    assert 0.025 <= refused_wait < 0.03 + SLACK
+
+    gate = threading.Event()
+
+    def hold_then_release() -> None:
+        with pool.acquire():
+            gate.set()
+            time.sleep(0.03)
+
+    thread = threading.Thread(target=hold_then_release)
+    thread.start()
+    gate.wait(5)
+    with pool.acquire(timeout=5):
+        pass
+    thread.join(5)
+    waited, obtained = observer.calls[-1]
+    assert obtained is True
+    assert 0.02 <= waited < 0.03 + SLACK
+    assert len(observer.calls) == 5
+
+
+async def test_the_observer_sees_async_acquires(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    observer = Observer()
+    pool = make_pool(p256_key, 1, observer=observer)
+    async with pool.acquire_async():
+        with pytest.raises(SignerUnavailable):
+            async with pool.acquire_async(timeout=0.03):
+                pass
+    assert [obtained for _, obtained in observer.calls] == [True, False]
+    assert 0.025 <= observer.calls[1][0] < 0.03 + SLACK
+
+
+def test_sign_borrows_a_signer_and_gives_it_back(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    pool = make_pool(p256_key, 2)
+    signature, signer = pool.sign(b"data")
+    assert signer.kid in (b"\x00" * 8, b"\x01" * 8)
+    verify_raw(p256_key.public_key(), ES256, b"data", signature)
+    assert pool.in_use == 0
