@@ -83,6 +83,10 @@ class NegativeTestRequest:
 
 
 _DEFAULT_POLICY = RequestPolicy()
+# The field names of each object, read once (pydantic's ``model_fields`` is a descriptor).
+_BODY_FIELDS = frozenset(IssueRequestInput.model_fields)
+_PERSON_FIELDS = frozenset(PersonInput.model_fields)
+_TEST_FIELDS = frozenset(TestInput.model_fields)
 
 
 def validate_issue_request(
@@ -107,7 +111,7 @@ def validate_issue_request(
             [FieldError("", "body_not_object", "the request body must be a JSON object")]
         )
     body = SectionReader(data, "", [])
-    body.refuse_unknown(IssueRequestInput.model_fields)
+    body.refuse_unknown(_BODY_FIELDS)
     person = body.section("person")
     test = body.section("test")
     names = _person(person, now, policy) if person is not None else None
@@ -127,7 +131,7 @@ _Event = tuple[str, str | None, str | None, datetime, str, str | None]
 
 def _person(person: SectionReader, now: datetime, policy: RequestPolicy) -> _Names | None:
     before = len(person.errors)
-    person.refuse_unknown(PersonInput.model_fields)
+    person.refuse_unknown(_PERSON_FIELDS)
     if not person.present("family_name") and not person.present("given_name"):
         person.add("", "name_missing", "needs a family_name or a given_name (or both)")
     family, fnt = _name(person, "family_name", policy)
@@ -168,7 +172,7 @@ def _test(
     test: SectionReader, now: datetime, devices: DeviceRegistry, policy: RequestPolicy
 ) -> _Event | None:
     before = len(test.errors)
-    test.refuse_unknown(TestInput.model_fields)
+    test.refuse_unknown(_TEST_FIELDS)
     test_type = test.check("type", True, check_test_type)
     device = blank_to_none(test.string("device"))  # None also after a type error
     if not test.present("device") and test_type == TEST_TYPE_RAT:

@@ -48,7 +48,7 @@ class SectionReader:
 
     def refuse_unknown(self, allowed: Iterable[str]) -> None:
         """An ``unknown_field`` error for every key not in ``allowed``."""
-        known = set(allowed)
+        known = allowed if isinstance(allowed, frozenset | set) else set(allowed)
         for key in self.data:
             if key not in known:
                 self.add(_echo_key(key), "unknown_field", "is not a field of this object")

@@ -10,7 +10,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
 TESTDATA_DIR = SHARED_DIR / "dcc-testdata"
 SCHEMA_DIR = SHARED_DIR / "dcc-schema"
-VALUESETS_FILE = SCHEMA_DIR / "eu-dcc-business-rules-analysis" / "src" / "refData" / "valueSets.json"
+VALUESETS_FILE = (
+    SCHEMA_DIR / "eu-dcc-business-rules-analysis" / "src" / "refData" / "valueSets.json"
+)
 
 
 def _require(path: Path) -> Path:

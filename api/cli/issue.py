@@ -95,6 +95,9 @@ def run_issue(args: argparse.Namespace) -> int:
                 print(
                     f"  {error.field or '(body)'}: {error.message} [{error.code}]", file=sys.stderr
                 )
+            for path in (args.png, args.svg):
+                if path is not None:
+                    path.unlink(missing_ok=True)
             return 2
         json.dump(issued.to_response(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
