@@ -1,0 +1,118 @@
+"""The issuing service's HTTP app: :func:`create_app` (tests, embedding) and :func:`app_from_env`.
+
+``create_app(settings)`` builds a FastAPI app whose lifespan opens the
+:class:`~api.resources.Resources` (keys, signer pool, accounts, limiters) and closes them at
+shutdown; nothing is loaded at import or construction time. ``dcc serve`` runs
+``uvicorn.run("api.app:app_from_env", factory=True)``, which reads ``DCC_*`` once per worker.
+Every error is ``application/problem+json`` (:mod:`api.problems`); there is no CORS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from api.metrics import Metrics
+from api.middleware import CatchAllMiddleware, LatencyMiddleware, SecurityHeadersMiddleware
+from api.problems import install_problem_handlers
+from api.ratelimit import Limiter
+from api.resources import Clock, open_resources
+from api.routes import ROUTERS
+from api.routes.schemas import EXTRA_SCHEMAS
+from api.settings import Settings
+from signing.errors import DccError
+
+__all__ = ["API_VERSION", "app_from_env", "create_app"]
+
+API_VERSION: Final = "1.0.0"
+_DESCRIPTION: Final = (
+    "Issues EU Digital COVID Certificates for negative COVID-19 tests and verifies them. "
+    "Errors are RFC 9457 problem details (application/problem+json) with a stable `code`."
+)
+_LOGGER = logging.getLogger("dcc.api")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    issue_limiter: Limiter | None = None,
+    verify_limiter: Limiter | None = None,
+) -> FastAPI:
+    """The app for ``settings``; resources open when its lifespan starts.
+
+    ``clock`` (aware datetimes) pins the issuer's and verifier's time; the limiters replace
+    the ones the settings describe. Both are for tests.
+    """
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            resources = open_resources(
+                settings,
+                metrics=metrics,
+                clock=clock,
+                issue_limiter=issue_limiter,
+                verify_limiter=verify_limiter,
+            )
+        except DccError as error:
+            _LOGGER.critical("start-up failed [%s]: %s", error.code, error.message)
+            raise
+        app.state.resources = resources
+        try:
+            yield
+        finally:
+            del app.state.resources
+            await resources.close()
+
+    app = FastAPI(
+        title="dcc-service",
+        version=API_VERSION,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(LatencyMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's document plus the request-body models the routes declare by reference."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            _, extra = models_json_schema(
+                [(model, "validation") for model in EXTRA_SCHEMAS],
+                ref_template="#/components/schemas/{model}",
+            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in extra.get("$defs", {}).items():
+                schemas.setdefault(name, schema)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    return build
+
+
+def app_from_env() -> FastAPI:
+    """The app configured from ``DCC_*`` (read once; the uvicorn factory of ``dcc serve``)."""
+    return create_app(Settings.from_env())

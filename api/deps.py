@@ -1,0 +1,125 @@
+"""FastAPI dependencies: the lifespan resources, the caller's account, and quota charges.
+
+Quotas (GCRA, :mod:`api.ratelimit`): issuance is charged to the account
+(``pharmacist:<id>`` / ``lab:<id>`` at ``DCC_RATE_PHARMACIST`` / ``DCC_RATE_LAB``) and then to
+the deployment (``global`` at ``DCC_RATE_GLOBAL``); a batch of N costs N cells of both.
+Verification is charged to the client address (``verify:<host>``), taken from the socket
+peer only, never from ``X-Forwarded-For``. A denied hit answers 429 with ``Retry-After`` and
+the RateLimit headers; a cost no wait can satisfy (a batch larger than the burst) answers
+422 ``batch_exceeds_burst``: retrying the same batch would never succeed, so 429 would
+mislead. A limiter that cannot decide answers 503 (``LimiterUnavailable``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from api.accounts import Account
+from api.auth import authenticate, bearer_scheme, require_role
+from api.problems import RateLimited
+from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
+from api.resources import Resources
+from issuer.errors import FieldError, RequestInvalid
+
+__all__ = [
+    "AccountDep",
+    "LabAccountDep",
+    "ResourcesDep",
+    "charge_issuance",
+    "charge_verification",
+    "current_account",
+    "get_resources",
+    "lab_account",
+    "resources_of",
+]
+
+
+def resources_of(request: Request) -> Resources:
+    """The resources the lifespan opened (kept on ``app.state``)."""
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+async def get_resources(request: Request) -> Resources:
+    """Dependency: the app's resources.
+
+    Dependencies here are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies
+    in the thread pool, a hand-off that costs more than issuing a certificate. They are
+    also kept flat (each one solved costs tens of µs).
+    """
+    return resources_of(request)
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+async def current_account(request: Request, credentials: Credentials) -> Account:
+    """The authenticated caller (401 without a valid API key)."""
+    return authenticate(resources_of(request).accounts, credentials)
+
+
+AccountDep = Annotated[Account, Depends(current_account)]
+
+
+async def lab_account(request: Request, credentials: Credentials) -> Account:
+    """The authenticated caller, who must hold the lab role (403 otherwise)."""
+    return require_role(authenticate(resources_of(request).accounts, credentials), "lab")
+
+
+LabAccountDep = Annotated[Account, Depends(lab_account)]
+
+
+async def _hit(resources: Resources, limiter: Limiter, key: str, rate: Rate, cost: int) -> Decision:
+    counter = resources.metrics.ratelimit
+    kind = key_kind(key)
+    try:
+        decision = await limiter.hit(key, rate, cost)
+    except LimiterUnavailable:
+        counter.labels(kind, "unavailable").inc()
+        raise
+    if decision.impossible:
+        counter.labels(kind, "impossible").inc()
+        raise RequestInvalid(
+            [
+                FieldError(
+                    "items",
+                    "batch_exceeds_burst",
+                    f"{cost} certificates exceed the most this {kind} quota grants at once "
+                    f"({decision.limit}); split the batch",
+                )
+            ],
+            message=f"batch of {cost} exceeds the {kind} burst of {decision.limit}",
+        )
+    if not decision.allowed:
+        counter.labels(kind, "denied").inc()
+        scope = "the deployment's issuance" if kind == "global" else f"this {kind}"
+        raise RateLimited(
+            f"rate limit of {scope} quota reached; retry after the Retry-After delay",
+            decision=decision,
+        )
+    counter.labels(kind, "allowed").inc()
+    return decision
+
+
+async def charge_issuance(resources: Resources, account: Account, cost: int) -> Decision:
+    """Spend ``cost`` cells of the account's quota, then of the global one.
+
+    Returns the account's decision (its headers go on the response).
+    """
+    settings = resources.settings
+    rate = settings.rate_lab if account.role == "lab" else settings.rate_pharmacist
+    limiter = resources.issue_limiter
+    decision = await _hit(resources, limiter, f"{account.role}:{account.id}", rate, cost)
+    await _hit(resources, limiter, "global", settings.rate_global, cost)
+    return decision
+
+
+async def charge_verification(resources: Resources, request: Request) -> Decision:
+    """Spend one cell of the client address's verify quota (socket peer only)."""
+    host = request.client.host if request.client is not None else "unknown"
+    rate = resources.settings.rate_verify
+    return await _hit(resources, resources.verify_limiter, f"verify:{host}", rate, 1)

@@ -1,0 +1,95 @@
+"""Prometheus metrics of one app instance, on its own :class:`CollectorRegistry`.
+
+Each app owns its registry (never the process-global one), so tests and several apps in a
+process do not collide. ``GET /metrics`` renders it. Label values are small fixed sets: no
+account ids, no client addresses, no UVCIs.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
+from signing.pool import SignerPool
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "type_label"]
+
+_LATENCY_BUCKETS: Final = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+_WAIT_BUCKETS: Final = (0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_TYPE_LABELS: Final = {TEST_TYPE_RAT: "rapid-antigen", TEST_TYPE_NAAT: "naat"}
+
+
+def type_label(test_type: str | None) -> str:
+    """``rapid-antigen``, ``naat`` or ``unknown`` (before validation knew the type)."""
+    return _TYPE_LABELS.get(test_type or "", "unknown")
+
+
+class Metrics:
+    """The service's counters and histograms (names start with ``dcc_``)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.issued = Counter(
+            "dcc_certificates_issued",
+            "Issue attempts by test type and outcome (issued, invalid, unavailable, failed).",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self.issue_seconds = Histogram(
+            "dcc_issue_duration_seconds",
+            "Time to issue, by product (json, png, svg, batch).",
+            ["product"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.http_seconds = Histogram(
+            "dcc_http_request_duration_seconds",
+            "HTTP request latency by route template, method and status.",
+            ["route", "method", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.signer_wait = Histogram(
+            "dcc_signer_wait_seconds",
+            "Time spent waiting for a signer slot, by outcome (obtained, timeout).",
+            ["outcome"],
+            buckets=_WAIT_BUCKETS,
+            registry=registry,
+        )
+        self.signer_in_use = Gauge(
+            "dcc_signer_slots_in_use", "Signer slots currently borrowed.", registry=registry
+        )
+        self.signer_slots = Gauge(
+            "dcc_signer_slots", "Signer slots in the pool.", registry=registry
+        )
+        self.ratelimit = Counter(
+            "dcc_ratelimit_decisions",
+            "Rate-limit decisions by subject kind and outcome.",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+        self.verifications = Counter(
+            "dcc_verifications",
+            "Verification requests by input kind (hc1, image) and result (valid, invalid).",
+            ["input", "result"],
+            registry=registry,
+        )
+
+    def observe_signer_wait(self, waited: float, obtained: bool) -> None:
+        """The signer pool's wait observer: (seconds waited, whether a slot was obtained)."""
+        self.signer_wait.labels("obtained" if obtained else "timeout").observe(waited)
+
+    def track_pool(self, pool: SignerPool) -> None:
+        """Report the pool's size and its slots in use at every scrape."""
+        self.signer_slots.set(pool.size)
+        self.signer_in_use.set_function(lambda: float(pool.in_use))
+
+    def render(self) -> bytes:
+        """The text exposition of every metric of this registry."""
+        return generate_latest(self.registry)

@@ -1,0 +1,129 @@
+"""What the app holds while it runs, built once in the lifespan and closed at shutdown.
+
+:func:`open_resources` loads the keys (through :func:`api.wiring.build_issuing_runtime`),
+the accounts file and the trust store, and builds the rate limiters; any problem raises a
+:class:`~signing.errors.DccError` before the app serves a request. Routes receive the
+:class:`Resources` through :func:`api.deps.get_resources`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import anyio
+import orjson
+import redis.asyncio as aioredis
+
+from api.accounts import AccountStore
+from api.metrics import Metrics
+from api.ratelimit import Limiter, ResilientLimiter, build_limiter, create_redis_client
+from api.settings import Settings
+from api.wiring import IssuingRuntime, build_issuing_runtime
+from keys.trust_list import export_trust_list
+from verifier import TrustStore
+
+__all__ = ["BATCH_THREADS", "RENDER_THREADS", "Clock", "Resources", "open_resources"]
+
+Clock = Callable[[], datetime]
+
+RENDER_THREADS: Final = 4
+"""Worker threads for QR rendering and image reading (CPU-bound, ms each)."""
+BATCH_THREADS: Final = 2
+"""Batches issued at once per process; more wait for a thread (bounded by their quota)."""
+
+_LOGGER = logging.getLogger("dcc.api")
+
+
+@dataclass(eq=False)
+class Resources:
+    """Everything routes need: settings, issuing runtime, accounts, limiters, metrics."""
+
+    settings: Settings
+    runtime: IssuingRuntime
+    accounts: AccountStore
+    trust: TrustStore
+    trust_list_json: bytes
+    issue_limiter: Limiter
+    verify_limiter: Limiter
+    redis: aioredis.Redis | None
+    metrics: Metrics
+    render_threads: anyio.CapacityLimiter
+    batch_threads: anyio.CapacityLimiter
+    clock: Clock
+
+    @property
+    def limiter_backend(self) -> str:
+        """``redis`` when quotas are shared through Redis, else ``memory``."""
+        return "redis" if self.redis is not None else "memory"
+
+    def limiter_state(self) -> str:
+        """How issuance quotas are decided now (``ok``, ``degraded``, ``failing-closed``…)."""
+        limiter = self.issue_limiter
+        return limiter.state.value if isinstance(limiter, ResilientLimiter) else "ok"
+
+    async def close(self) -> None:
+        """Close the limiters and the Redis client."""
+        try:
+            await self.issue_limiter.close()
+            await self.verify_limiter.close()
+        finally:
+            if self.redis is not None:
+                await self.redis.aclose()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_resources(
+    settings: Settings,
+    *,
+    metrics: Metrics,
+    clock: Clock | None = None,
+    issue_limiter: Limiter | None = None,
+    verify_limiter: Limiter | None = None,
+) -> Resources:
+    """Load keys and accounts and build the limiters (raises DccError when anything is wrong).
+
+    ``issue_limiter``/``verify_limiter`` replace the ones the settings describe (tests).
+    """
+    now = clock or _utc_now
+    runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
+    metrics.track_pool(runtime.pool)
+    accounts = AccountStore.load(settings.accounts_file)
+    if not len(accounts):
+        _LOGGER.warning(
+            "no API accounts in %s: issuing is refused until `dcc accounts add` creates one",
+            settings.accounts_file,
+        )
+    certificate = runtime.keys.certificate
+    redis = create_redis_client(settings.redis_url) if settings.redis_url else None
+    if issue_limiter is None:
+        issue_limiter = build_limiter(
+            settings.redis_url,
+            policy=settings.ratelimit_failure,
+            replicas=settings.replicas,
+            client=redis,
+        )
+    if verify_limiter is None:
+        verify_limiter = build_limiter(
+            settings.redis_url, policy="fail-open", replicas=settings.replicas, client=redis
+        )
+    return Resources(
+        settings=settings,
+        runtime=runtime,
+        accounts=accounts,
+        trust=TrustStore.from_certificates([certificate]),
+        trust_list_json=orjson.dumps(export_trust_list([certificate])),
+        issue_limiter=issue_limiter,
+        verify_limiter=verify_limiter,
+        redis=redis,
+        metrics=metrics,
+        render_threads=anyio.CapacityLimiter(RENDER_THREADS),
+        batch_threads=anyio.CapacityLimiter(BATCH_THREADS),
+        clock=now,
+    )

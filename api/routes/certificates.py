@@ -1,0 +1,234 @@
+"""``POST /v1/certificates`` (one, JSON or QR image) and ``POST /v1/certificates/batch`` (labs).
+
+Order of work, as in DESIGN: auth → quota → bounded parse → issuer → response. Signing runs
+inline on the event loop (``Issuer.issue_async``: ~80 µs, less than a thread hand-off); QR
+rendering (ms) and batches run in worker threads bounded by capacity limiters, so a running
+batch never stalls single requests. Each issued certificate writes one audit line (logger
+``dcc.audit``, JSON: identifiers and times, never a name or a date of birth).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Final, Literal
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.accounts import Account
+from api.body import read_json
+from api.deps import AccountDep, LabAccountDep, charge_issuance, resources_of
+from api.metrics import type_label
+from api.problems import NotAcceptable, problem_for
+from api.resources import Resources
+from api.routes.schemas import (
+    BatchRequestInput,
+    BatchResponse,
+    IssueResponse,
+    json_body,
+    problems,
+)
+from issuer.errors import FieldError, RequestInvalid
+from issuer.issuer import IssuedCertificate
+from issuer.qr import render_png, render_svg
+from issuer.request import IssueRequestInput
+from signing.errors import DccError, SignerUnavailable, SigningError
+
+__all__ = ["AUDIT_LOGGER", "UVCI_HEADER", "negotiate", "router"]
+
+AUDIT_LOGGER: Final = "dcc.audit"
+UVCI_HEADER: Final = "DCC-UVCI"
+NO_STORE: Final = {"Cache-Control": "no-store"}
+Product = Literal["json", "png", "svg"]
+_PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
+    ("application/json", "json"),
+    ("image/png", "png"),
+    ("image/svg+xml", "svg"),
+)
+
+_audit = logging.getLogger(AUDIT_LOGGER)
+router = APIRouter(tags=["certificates"])
+
+
+def negotiate(accept: str | None) -> Product:
+    """The product the ``Accept`` header prefers: JSON, PNG or SVG (406 when none fits).
+
+    Highest q wins; on a tie the more specific range, then JSON before PNG before SVG.
+    """
+    if not accept or not accept.strip():
+        return "json"
+    best: tuple[float, int, int, Product] | None = None
+    for preference, (media, product) in enumerate(_PRODUCTS):
+        kind, subtype = media.split("/")
+        for item in accept.split(","):
+            range_, *params = (part.strip() for part in item.split(";"))
+            quality = _quality(params)
+            if quality <= 0:
+                continue
+            specificity = _matches(range_.lower(), kind, subtype)
+            if specificity < 0:
+                continue
+            candidate = (quality, specificity, -preference, product)
+            if best is None or candidate[:3] > best[:3]:
+                best = candidate
+    if best is None:
+        raise NotAcceptable(
+            "this endpoint answers application/json, image/png or image/svg+xml",
+            available=[media for media, _ in _PRODUCTS],
+        )
+    return best[3]
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(1.0, max(0.0, float(value)))
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _matches(range_: str, kind: str, subtype: str) -> int:
+    """2 exact, 1 ``type/*``, 0 ``*/*``, -1 no match."""
+    if range_ == f"{kind}/{subtype}":
+        return 2
+    if range_ == f"{kind}/*":
+        return 1
+    return 0 if range_ == "*/*" else -1
+
+
+def _outcome(error: DccError) -> str:
+    if isinstance(error, RequestInvalid):
+        return "invalid"
+    return "unavailable" if isinstance(error, SignerUnavailable | SigningError) else "failed"
+
+
+def _record(resources: Resources, account: Account, issued: IssuedCertificate) -> None:
+    """Count the certificate and write its audit line."""
+    resources.metrics.issued.labels(type_label(issued.test_type), "issued").inc()
+    record = {"event": "certificate_issued", "account": account.id, **issued.audit()}
+    _audit.info(json.dumps(record, separators=(",", ":")), extra={"event": "certificate_issued"})
+
+
+def _json(content: object, status: int, headers: dict[str, str]) -> Response:
+    return Response(orjson.dumps(content), status, headers, media_type="application/json")
+
+
+_ISSUE_CONTENT: Final = {
+    "image/png": {"schema": {"type": "string", "format": "binary"}},
+    "image/svg+xml": {"schema": {"type": "string"}},
+}
+
+
+@router.post(
+    "/v1/certificates",
+    status_code=201,
+    summary="Issue one test certificate",
+    response_class=Response,
+    responses={
+        201: {"model": IssueResponse, "description": "issued", "content": _ISSUE_CONTENT},
+        **problems(400, 401, 406, 413, 415, 422, 429, 500, 503),
+    },
+    openapi_extra=json_body(IssueRequestInput),
+)
+async def issue_certificate(request: Request, account: AccountDep) -> Response:
+    """Issue one certificate: the issue response as JSON, or the QR code by ``Accept``."""
+    resources = resources_of(request)
+    product = negotiate(request.headers.get("accept"))
+    decision = await charge_issuance(resources, account, cost=1)
+    payload = await read_json(request, resources.settings.max_body_bytes)
+    started = time.perf_counter()
+    try:
+        issued = await resources.runtime.issuer.issue_async(payload)
+    except DccError as error:
+        resources.metrics.issued.labels("unknown", _outcome(error)).inc()
+        raise
+    _record(resources, account, issued)
+    headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
+    if product == "json":
+        response = _json(issued.to_response(), 201, headers)
+    elif product == "png":
+        png = await anyio.to_thread.run_sync(
+            render_png, issued.hc1, limiter=resources.render_threads
+        )
+        response = Response(png, 201, headers, media_type="image/png")
+    else:
+        svg = await anyio.to_thread.run_sync(
+            render_svg, issued.hc1, limiter=resources.render_threads
+        )
+        response = Response(svg, 201, headers, media_type="image/svg+xml")
+    resources.metrics.issue_seconds.labels(product).observe(time.perf_counter() - started)
+    return response
+
+
+def _batch_items(body: object, limit: int) -> list[object]:
+    """The ``items`` list of a batch body (422 for any other shape or more than ``limit``)."""
+    if not isinstance(body, dict):
+        raise RequestInvalid(
+            [FieldError("", "body_not_object", "the body must be an object")],
+            message="the batch request is invalid",
+        )
+    unknown = sorted(str(key) for key in body if key != "items")[:5]
+    errors = [FieldError(key, "field_unknown", "unknown field") for key in unknown]
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        errors.append(FieldError("items", "items_invalid", "items must be a non-empty list"))
+    elif len(items) > limit:
+        errors.append(
+            FieldError("items", "batch_too_large", f"a batch holds at most {limit} items")
+        )
+    if errors:
+        raise RequestInvalid(errors, message="the batch request is invalid")
+    assert isinstance(items, list)
+    return items
+
+
+def _batch_result(index: int, result: IssuedCertificate | DccError) -> dict[str, Any]:
+    if isinstance(result, IssuedCertificate):
+        return {"index": index, **result.to_response()}
+    _, problem, _ = problem_for(result)
+    return {"index": index, "error": problem}
+
+
+@router.post(
+    "/v1/certificates/batch",
+    summary="Issue many test certificates (lab role)",
+    response_class=Response,
+    responses={
+        200: {"model": BatchResponse, "description": "one result per item, in order"},
+        **problems(400, 401, 403, 413, 415, 422, 429, 500, 503),
+    },
+    openapi_extra=json_body(BatchRequestInput),
+)
+async def issue_batch(request: Request, account: LabAccountDep) -> Response:
+    """Issue every item; each result keeps its index and holds a response or a problem."""
+    resources = resources_of(request)
+    settings = resources.settings
+    body = await read_json(request, settings.max_batch_body_bytes)
+    items = _batch_items(body, settings.max_batch_items)
+    decision = await charge_issuance(resources, account, cost=len(items))
+    started = time.perf_counter()
+    issuer = resources.runtime.issuer
+    results = await anyio.to_thread.run_sync(
+        issuer.issue_batch, items, limiter=resources.batch_threads
+    )
+    failed = 0
+    for result in results:
+        if isinstance(result, IssuedCertificate):
+            _record(resources, account, result)
+        else:
+            failed += 1
+            resources.metrics.issued.labels("unknown", _outcome(result)).inc()
+    resources.metrics.issue_seconds.labels("batch").observe(time.perf_counter() - started)
+    content = {
+        "issued": len(results) - failed,
+        "failed": failed,
+        "results": [_batch_result(index, result) for index, result in enumerate(results)],
+    }
+    return _json(content, 200, {**decision.headers(), **NO_STORE})

@@ -1,0 +1,186 @@
+"""Response models and OpenAPI fragments shared by the routes (documentation only).
+
+Handlers build their JSON directly (``IssuedCertificate.to_response()``,
+``VerificationReport.to_dict()``) and validate requests with the issuer's rules, so these
+models exist to make the OpenAPI document exact: what schemathesis checks responses
+against. :func:`problems` declares error statuses as ``application/problem+json`` with the
+:class:`~api.problems.Problem` schema; :data:`EXTRA_SCHEMAS` lists the models
+:func:`api.app.create_app` adds to ``components/schemas``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.problems import PROBLEM_MEDIA_TYPE, Problem
+from issuer.request import DESIGN_EXAMPLE, IssueRequestInput
+
+__all__ = [
+    "EXTRA_SCHEMAS",
+    "BatchFailure",
+    "BatchRequestInput",
+    "BatchResponse",
+    "BatchSuccess",
+    "Health",
+    "IssueResponse",
+    "Readiness",
+    "TrustListEntry",
+    "VerificationReportModel",
+    "VerifyRequestInput",
+    "json_body",
+    "problems",
+]
+
+_HC1_MAX: Final = 4500
+
+
+class IssueResponse(BaseModel):
+    """The issue response of DESIGN.md."""
+
+    uvci: str = Field(examples=["URN:UVCI:01:LU:8J3K2M9QX4RT7WZ5#Q"])
+    hc1: str = Field(pattern="^HC1:")
+    kid: str = Field(description="base64 of the 8-byte kid")
+    issued_at: str
+    expires_at: str
+    certificate: dict[str, Any] = Field(description="the DCC payload (-260/1)")
+
+
+class BatchRequestInput(BaseModel):
+    """Body of ``POST /v1/certificates/batch``.
+
+    Each item is an ``IssueRequestInput``, but it is checked on its own: an item that breaks
+    the rules yields an ``error`` in its result, never a refusal of the batch. The schema
+    therefore admits any item; the maximum count is ``DCC_MAX_BATCH_ITEMS`` (default 1000).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[Any] = Field(
+        min_length=1,
+        description="issue requests (see IssueRequestInput), each validated separately",
+        examples=[[DESIGN_EXAMPLE]],
+    )
+
+
+class BatchSuccess(IssueResponse):
+    """An issued item: its index in the request plus the issue response."""
+
+    index: int = Field(ge=0)
+
+
+class BatchFailure(BaseModel):
+    """A refused item: its index and the problem that refused it."""
+
+    index: int = Field(ge=0)
+    error: Problem
+
+
+class BatchResponse(BaseModel):
+    """Per-item results in request order; one bad item never fails the others."""
+
+    issued: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    results: list[BatchSuccess | BatchFailure]
+
+
+class VerifyRequestInput(BaseModel):
+    """JSON body of ``POST /v1/verify``."""
+
+    model_config = ConfigDict(extra="forbid")
+    hc1: str = Field(max_length=_HC1_MAX, examples=["HC1:6BFOXN..."])
+
+
+class VerifyImageInput(BaseModel):
+    """Multipart body of ``POST /v1/verify``: the QR image as file field ``image``."""
+
+    image: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class CheckModel(BaseModel):
+    """One verification check."""
+
+    name: str
+    ok: bool
+    detail: str | None = None
+
+
+class VerificationReportModel(BaseModel):
+    """The verification report of DESIGN.md."""
+
+    valid: bool
+    checks: list[CheckModel]
+    error: dict[str, Any] | None = None
+    kid: str | None = None
+    issuer: str | None = None
+    issued_at: str | None = None
+    expires_at: str | None = None
+    certificate: dict[str, Any] | None = None
+
+
+class TrustListEntry(BaseModel):
+    """One DSC this service signs with (DCCG-style)."""
+
+    kid: str
+    country: str
+    certificateType: str
+    thumbprint: str
+    timestamp: str
+    rawData: str
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: str
+
+
+class Readiness(BaseModel):
+    """Readiness: ``ready`` only when keys are usable and the limiter answers."""
+
+    status: str = Field(examples=["ready"])
+    checks: dict[str, bool]
+    limiter: dict[str, str]
+
+
+EXTRA_SCHEMAS: Final[tuple[type[BaseModel], ...]] = (
+    Problem,
+    IssueRequestInput,
+    BatchRequestInput,
+    VerifyRequestInput,
+    VerifyImageInput,
+)
+
+_BINARY: Final = {"type": "string", "format": "binary"}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries: each status answers a problem+json Problem."""
+    return {
+        status: {
+            "description": "problem details (RFC 9457)",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": _ref(Problem)}},
+        }
+        for status in statuses
+    }
+
+
+def json_body(model: type[BaseModel], **extra_content: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` declaring a required request body of ``model`` (plus other types)."""
+    content: dict[str, Any] = {"application/json": {"schema": _ref(model)}}
+    content.update(extra_content)
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def binary_body() -> dict[str, Any]:
+    """A request-body media entry for raw bytes."""
+    return {"schema": _BINARY}
+
+
+def multipart_image() -> dict[str, Any]:
+    """A request-body media entry for a multipart form with the file field ``image``."""
+    return {"schema": _ref(VerifyImageInput)}
