@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 KEYS_DIR ?= var/keys
+export DCC_KEYS_DIR ?= $(KEYS_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test lint fmt bench clean system-deps
@@ -23,7 +24,8 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 run: $(STAMP)
-	@test -f $(KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(KEYS_DIR)
+	@test -f $(DCC_KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(DCC_KEYS_DIR)
+	@$(BIN)/dcc accounts ensure-dev
 	$(BIN)/dcc serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
