@@ -17,11 +17,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import issuer, signing, keys, api, verifier, cose, zxingcpp"
 	touch $(STAMP)
 
-# Debian's redis-server for the tests that start their own Redis.
+# Debian packages the tests need: redis-server (tests start their own), chromium (the pages'
+# end-to-end tests, driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk
+# (HTTP benchmarks). Installed only when missing.
+SYSTEM_PACKAGES := redis-server chromium wrk  # each package installs the command of its name
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
 system-deps:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (Debian)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@missing=""; \
+	for package in $(SYSTEM_PACKAGES); do \
+	  command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	test -f $(FONT) || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 run: $(STAMP)
 	@test -f $(DCC_KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(DCC_KEYS_DIR)

@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from api.metrics import Metrics
 from api.middleware import CatchAllMiddleware, LatencyMiddleware, SecurityHeadersMiddleware
+from api.pages import router as pages_router
 from api.problems import install_problem_handlers
 from api.ratelimit import Limiter
 from api.resources import Clock, open_resources
@@ -82,6 +83,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(pages_router)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(LatencyMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -1,4 +1,4 @@
-"""``POST /v1/certificates`` (one, JSON or QR image) and ``POST /v1/certificates/batch`` (labs).
+"""``POST /v1/certificates`` (one: JSON, QR image or PDF) and ``POST /v1/certificates/batch``.
 
 Order of work, as in DESIGN: auth → quota → bounded parse → issuer → response. Signing runs
 inline on the event loop (``Issuer.issue_async``: ~80 µs, less than a thread hand-off); QR
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 from typing import Any, Final, Literal
 
 import anyio.to_thread
@@ -23,6 +24,7 @@ from api.accounts import Account
 from api.body import read_json
 from api.deps import AccountDep, LabAccountDep, charge_issuance, resources_of
 from api.metrics import type_label
+from api.pages.render import pdf_disposition, render_issued
 from api.problems import NotAcceptable, problem_for
 from api.resources import Resources
 from api.routes.schemas import (
@@ -34,6 +36,7 @@ from api.routes.schemas import (
 )
 from issuer.errors import FieldError, RequestInvalid
 from issuer.issuer import IssuedCertificate
+from issuer.pdf import DEFAULT_TIMEZONE
 from issuer.qr import render_png, render_svg
 from issuer.request import IssueRequestInput
 from signing.errors import DccError, SignerUnavailable, SigningError
@@ -43,11 +46,12 @@ __all__ = ["AUDIT_LOGGER", "UVCI_HEADER", "negotiate", "router"]
 AUDIT_LOGGER: Final = "dcc.audit"
 UVCI_HEADER: Final = "DCC-UVCI"
 NO_STORE: Final = {"Cache-Control": "no-store"}
-Product = Literal["json", "png", "svg"]
+Product = Literal["json", "png", "svg", "pdf"]
 _PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
     ("application/json", "json"),
     ("image/png", "png"),
     ("image/svg+xml", "svg"),
+    ("application/pdf", "pdf"),
 )
 
 _audit = logging.getLogger(AUDIT_LOGGER)
@@ -55,9 +59,9 @@ router = APIRouter(tags=["certificates"])
 
 
 def negotiate(accept: str | None) -> Product:
-    """The product the ``Accept`` header prefers: JSON, PNG or SVG (406 when none fits).
+    """The product the ``Accept`` header prefers: JSON, PNG, SVG or PDF (406 when none fits).
 
-    Highest q wins; on a tie the more specific range, then JSON before PNG before SVG.
+    Highest q wins; on a tie the more specific range, then JSON before PNG, SVG and PDF.
     """
     if not accept or not accept.strip():
         return "json"
@@ -77,7 +81,7 @@ def negotiate(accept: str | None) -> Product:
                 best = candidate
     if best is None:
         raise NotAcceptable(
-            "this endpoint answers application/json, image/png or image/svg+xml",
+            "this endpoint answers application/json, image/png, image/svg+xml or application/pdf",
             available=[media for media, _ in _PRODUCTS],
         )
     return best[3]
@@ -123,6 +127,7 @@ def _json(content: object, status: int, headers: dict[str, str]) -> Response:
 _ISSUE_CONTENT: Final = {
     "image/png": {"schema": {"type": "string", "format": "binary"}},
     "image/svg+xml": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
 }
 
 
@@ -138,7 +143,7 @@ _ISSUE_CONTENT: Final = {
     openapi_extra=json_body(IssueRequestInput),
 )
 async def issue_certificate(request: Request, account: AccountDep) -> Response:
-    """Issue one certificate: the issue response as JSON, or the QR code by ``Accept``."""
+    """Issue one certificate: the issue response as JSON, the QR code or the PDF by ``Accept``."""
     resources = resources_of(request)
     product = negotiate(request.headers.get("accept"))
     decision = await charge_issuance(resources, account, cost=1)
@@ -158,11 +163,22 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
             render_png, issued.hc1, limiter=resources.render_threads
         )
         response = Response(png, 201, headers, media_type="image/png")
-    else:
+    elif product == "svg":
         svg = await anyio.to_thread.run_sync(
             render_svg, issued.hc1, limiter=resources.render_threads
         )
         response = Response(svg, 201, headers, media_type="image/svg+xml")
+    else:
+        render = partial(
+            render_issued,
+            issued,
+            "pdf",
+            timezone=DEFAULT_TIMEZONE,
+            devices=resources.runtime.issuer.devices,
+        )
+        pdf = await anyio.to_thread.run_sync(render, limiter=resources.render_threads)
+        headers["Content-Disposition"] = pdf_disposition(issued.uvci)
+        response = Response(pdf, 201, headers, media_type="application/pdf")
     resources.metrics.issue_seconds.labels(product).observe(time.perf_counter() - started)
     return response
 

@@ -114,7 +114,7 @@ def test_negotiate(accept: str | None, product: str) -> None:
 
 
 async def test_unacceptable_accept_is_406(service: Any, make_request: Any) -> None:
-    headers = {**service.auth(), "Accept": "application/pdf"}
+    headers = {**service.auth(), "Accept": "text/html"}
     response = await service.client.post("/v1/certificates", json=make_request(), headers=headers)
     assert response.status_code == 406
     assert response.json()["code"] == "not_acceptable"

@@ -84,11 +84,16 @@ OPERATIONS = [
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+    ("GET", "/v1/devices"),
+    ("POST", "/v1/names/preview"),
+    ("POST", "/v1/certificates/render"),
 ]
 WITH_INPUT = {
     ("POST", "/v1/certificates"),
     ("POST", "/v1/certificates/batch"),
     ("POST", "/v1/verify"),
+    ("POST", "/v1/names/preview"),
+    ("POST", "/v1/certificates/render"),
 }
 CASES = [
     (method, path, mode)
@@ -125,7 +130,9 @@ def valid_request() -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("accept", ["application/json", "image/png", "image/svg+xml"])
+@pytest.mark.parametrize(
+    "accept", ["application/json", "image/png", "image/svg+xml", "application/pdf"]
+)
 def test_successful_issue_conforms(api_schema: Any, lab_key: str, accept: str) -> None:
     case = api_schema["/v1/certificates"]["POST"].Case(
         body=valid_request(), media_type="application/json"
