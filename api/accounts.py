@@ -5,6 +5,9 @@ lookup needs no scan, ``secret`` is ``secrets.token_urlsafe(32)`` (256 random bi
 accounts file (``DCC_ACCOUNTS_FILE``, JSON, mode 0600, replaced atomically) stores the id,
 name, role, creation time and the SHA-256 of the whole key, never the key itself.
 
+An account may hold its own issuance quota (``"rate": "100/minute"``, optional ``"burst"``),
+written only when set; without one it gets its role's (``DCC_RATE_PHARMACIST`` / ``_LAB``).
+
 Why a plain SHA-256 and not scrypt/argon2: slow hashes exist to make guessing *low-entropy
 passwords* expensive after a leak. These keys carry 256 random bits; no amount of guessing
 finds a preimage of their SHA-256, so a slow hash would only cost every request time. The
@@ -23,11 +26,12 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
+from api.ratelimit.rate import Rate
 from signing.errors import ConfigError, DccError
 
 __all__ = [
@@ -41,7 +45,9 @@ __all__ = [
     "add_account",
     "hash_key",
     "parse_key",
+    "rate_text",
     "remove_account",
+    "set_account_rate",
 ]
 
 Role = Literal["pharmacist", "lab"]
@@ -53,6 +59,9 @@ MAX_KEY_CHARS: Final = 200
 _ID_RE: Final = re.compile(r"[0-9a-f]{16}")
 _NAME_RE: Final = re.compile(r"[^\x00-\x1f\x7f]{1,80}")
 _DUMMY_HASH: Final = hashlib.sha256(b"no such account").hexdigest()
+_FIELDS: Final = ("id", "name", "role", "created_at", "key_hash")
+_RATE_FIELDS: Final = ("rate", "burst")
+_UNIT_NAMES: Final = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
 
 
 class AccountError(DccError):
@@ -63,13 +72,17 @@ class AccountError(DccError):
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """One API account as stored (``key_hash`` is the hex SHA-256 of its API key)."""
+    """One API account as stored (``key_hash`` is the hex SHA-256 of its API key).
+
+    ``rate`` is the account's own issuance quota; None means its role's.
+    """
 
     id: str
     name: str
     role: Role
     created_at: str
     key_hash: str
+    rate: Rate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,12 @@ class NewAccount:
 
     account: Account
     api_key: str
+
+
+def rate_text(rate: Rate) -> str:
+    """``"<count>/<unit>"`` as settings spell it, plus ``" (burst <n>)"`` if not the count."""
+    text = f"{rate.count}/{_UNIT_NAMES.get(rate.period_seconds, f'{rate.period_seconds:g}s')}"
+    return text if rate.burst == rate.count else f"{text} (burst {rate.burst})"
 
 
 def hash_key(api_key: str) -> str:
@@ -125,8 +144,18 @@ class AccountStore:
         return account if matches and account is not None else None
 
 
-def add_account(path: Path, *, name: str, role: str, now: datetime | None = None) -> NewAccount:
-    """Create an account with a fresh key in the file at ``path`` (locked, atomic, 0600)."""
+def add_account(
+    path: Path,
+    *,
+    name: str,
+    role: str,
+    rate: Rate | None = None,
+    now: datetime | None = None,
+) -> NewAccount:
+    """Create an account with a fresh key in the file at ``path`` (locked, atomic, 0600).
+
+    ``rate`` is the account's own issuance quota (None: its role's, from the settings).
+    """
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}", code="role_invalid")
     if not _NAME_RE.fullmatch(name) or name != name.strip():
@@ -144,7 +173,7 @@ def add_account(path: Path, *, name: str, role: str, now: datetime | None = None
             key_id = secrets.token_hex(8)
         api_key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
         created = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        account = Account(key_id, name, role, created, hash_key(api_key))
+        account = Account(key_id, name, role, created, hash_key(api_key), rate)
         _write_accounts(path, [*accounts, account])
     return NewAccount(account, api_key)
 
@@ -158,6 +187,21 @@ def remove_account(path: Path, account_id: str) -> Account:
             raise AccountError(f"no account with id {account_id!r}", code="account_not_found")
         _write_accounts(path, kept)
     return next(account for account in accounts if account.id == account_id)
+
+
+def set_account_rate(path: Path, account_id: str, rate: Rate | None) -> Account:
+    """Give account ``account_id`` its own issuance quota, or its role's again with None.
+
+    Servers read accounts at start-up: restart them for the change to apply.
+    """
+    with _locked(path):
+        accounts = _read_accounts(path)
+        found = next((account for account in accounts if account.id == account_id), None)
+        if found is None:
+            raise AccountError(f"no account with id {account_id!r}", code="account_not_found")
+        changed = replace(found, rate=rate)
+        _write_accounts(path, [changed if a.id == account_id else a for a in accounts])
+    return changed
 
 
 def _invalid(path: Path, problem: str) -> ConfigError:
@@ -190,13 +234,14 @@ def _read_accounts(path: Path) -> list[Account]:
 
 
 def _account(entry: object, path: Path, index: int) -> Account:
-    fields = ("id", "name", "role", "created_at", "key_hash")
-    if not isinstance(entry, dict) or set(entry) != set(fields):
-        raise _invalid(path, f"account #{index} must have exactly the fields {', '.join(fields)}")
-    values = [entry[name] for name in fields]
+    if not isinstance(entry, dict) or not set(_FIELDS) <= set(entry) <= {*_FIELDS, *_RATE_FIELDS}:
+        fields = f"{', '.join(_FIELDS)} (and optionally {', '.join(_RATE_FIELDS)})"
+        raise _invalid(path, f"account #{index} must have exactly the fields {fields}")
+    values = [entry[name] for name in _FIELDS]
     if not all(isinstance(value, str) for value in values):
         raise _invalid(path, f"account #{index}: every field must be a string")
-    account = Account(*values)
+    account_id, name, role, created_at, key_hash = values
+    account = Account(account_id, name, role, created_at, key_hash, _entry_rate(entry, path, index))
     if not _ID_RE.fullmatch(account.id) or account.role not in ROLES:
         raise _invalid(path, f"account #{index}: bad id or role")
     if not re.fullmatch(r"[0-9a-f]{64}", account.key_hash):
@@ -204,9 +249,35 @@ def _account(entry: object, path: Path, index: int) -> Account:
     return account
 
 
+def _entry_rate(entry: dict[str, Any], path: Path, index: int) -> Rate | None:
+    """The optional ``rate`` (``"<count>/<unit>"``) and ``burst`` (int) of an entry."""
+    text, burst = entry.get("rate"), entry.get("burst")
+    if text is None and burst is None:
+        return None
+    if not isinstance(text, str) or not (burst is None or type(burst) is int):
+        raise _invalid(path, f"account #{index}: rate must be a string and burst an integer")
+    try:
+        return Rate.parse(text, burst)
+    except ConfigError as exc:
+        raise _invalid(path, f"account #{index}: {exc.message}") from exc
+
+
+def _entry(account: Account) -> dict[str, Any]:
+    """The JSON object of one account (the rate fields only when set)."""
+    entry: dict[str, Any] = {name: getattr(account, name) for name in _FIELDS}
+    rate = account.rate
+    if rate is not None:
+        if rate.period_seconds not in _UNIT_NAMES:
+            raise AccountError("an account rate is per second, minute or hour", code="rate_invalid")
+        entry["rate"] = f"{rate.count}/{_UNIT_NAMES[rate.period_seconds]}"
+        if rate.burst != rate.count:
+            entry["burst"] = rate.burst
+    return entry
+
+
 def _write_accounts(path: Path, accounts: list[Account]) -> None:
     """Write to a 0600 temporary file beside ``path``, fsync, then rename over it."""
-    document = {"version": FILE_VERSION, "accounts": [asdict(account) for account in accounts]}
+    document = {"version": FILE_VERSION, "accounts": [_entry(account) for account in accounts]}
     data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,8 +1,9 @@
 """FastAPI dependencies: the lifespan resources, the caller's account, and quota charges.
 
 Quotas (GCRA, :mod:`api.ratelimit`): issuance is charged to the account
-(``pharmacist:<id>`` / ``lab:<id>`` at ``DCC_RATE_PHARMACIST`` / ``DCC_RATE_LAB``) and then to
-the deployment (``global`` at ``DCC_RATE_GLOBAL``); a batch of N costs N cells of both.
+(``pharmacist:<id>`` / ``lab:<id>`` at the account's own rate when ``dcc accounts`` set one,
+else at ``DCC_RATE_PHARMACIST`` / ``DCC_RATE_LAB``) and then to the deployment (``global`` at
+``DCC_RATE_GLOBAL``); a batch of N costs N cells of both.
 Verification is charged to the client address (``verify:<host>``), taken from the socket
 peer only, never from ``X-Forwarded-For``. A denied hit answers 429 with ``Retry-After`` and
 the RateLimit headers; a cost no wait can satisfy (a batch larger than the burst) answers
@@ -106,12 +107,15 @@ async def _hit(resources: Resources, limiter: Limiter, key: str, rate: Rate, cos
 
 
 async def charge_issuance(resources: Resources, account: Account, cost: int) -> Decision:
-    """Spend ``cost`` cells of the account's quota, then of the global one.
+    """Spend ``cost`` cells of the account's quota (its own rate, else its role's), then of
+    the global one.
 
     Returns the account's decision (its headers go on the response).
     """
     settings = resources.settings
-    rate = settings.rate_lab if account.role == "lab" else settings.rate_pharmacist
+    rate = account.rate
+    if rate is None:
+        rate = settings.rate_lab if account.role == "lab" else settings.rate_pharmacist
     limiter = resources.issue_limiter
     decision = await _hit(resources, limiter, f"{account.role}:{account.id}", rate, cost)
     await _hit(resources, limiter, "global", settings.rate_global, cost)

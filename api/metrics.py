@@ -7,11 +7,14 @@ account ids, no client addresses, no UVCIs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE_LATEST
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from api.ratelimit.base import Limiter
+from api.ratelimit.resilient import EVENTS, LimiterState, ResilientLimiter
 from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from signing.pool import SignerPool
 
@@ -74,6 +77,26 @@ class Metrics:
             ["kind", "outcome"],
             registry=registry,
         )
+        self.ratelimit_state = Gauge(
+            "dcc_ratelimit_state",
+            "1 for how quota decisions are made now, by limiter (issue, verify) and state "
+            "(ok: Redis or in-process by design; degraded, failing-closed, open-fallback: "
+            "Redis unavailable), else 0.",
+            ["limiter", "state"],
+            registry=registry,
+        )
+        self.ratelimit_circuit_open = Gauge(
+            "dcc_ratelimit_circuit_open",
+            "1 while the limiter's circuit breaker skips Redis (between probes), else 0.",
+            ["limiter"],
+            registry=registry,
+        )
+        self.ratelimit_events = Counter(
+            "dcc_ratelimit_events",
+            "Rate-limiter transitions (circuit open/closed, outage start, recovery), by limiter.",
+            ["limiter", "event"],
+            registry=registry,
+        )
         self.verifications = Counter(
             "dcc_verifications",
             "Verification requests by input kind (hc1, image) and result (valid, invalid).",
@@ -90,6 +113,35 @@ class Metrics:
         self.signer_slots.set(pool.size)
         self.signer_in_use.set_function(lambda: float(pool.in_use))
 
+    def track_limiter(self, name: str, limiter: Limiter) -> None:
+        """Report ``limiter``'s state and circuit at every scrape, under label ``name``.
+
+        A limiter without Redis (in-process) is always ``ok`` with a closed circuit. Count
+        its transitions with :meth:`limiter_event_counter` as its ``on_event``.
+        """
+        resilient = limiter if isinstance(limiter, ResilientLimiter) else None
+        for state in LimiterState:
+            self.ratelimit_state.labels(name, state.value).set_function(
+                _state_reader(resilient, state)
+            )
+        self.ratelimit_circuit_open.labels(name).set_function(
+            lambda: float(resilient is not None and resilient.circuit_open)
+        )
+
+    def limiter_event_counter(self, name: str) -> Callable[[str], None]:
+        """An ``on_event`` observer counting limiter ``name``'s transitions (all start at 0)."""
+        for event in EVENTS:
+            self.ratelimit_events.labels(name, event)
+        return lambda event: self.ratelimit_events.labels(name, event).inc()
+
     def render(self) -> bytes:
         """The text exposition of every metric of this registry."""
         return generate_latest(self.registry)
+
+
+def _state_reader(limiter: ResilientLimiter | None, state: LimiterState) -> Callable[[], float]:
+    """1.0 while ``limiter`` is in ``state`` (no limiter: always ``ok``), else 0.0."""
+    if limiter is None:
+        value = float(state is LimiterState.OK)
+        return lambda: value
+    return lambda: float(limiter.state is state)

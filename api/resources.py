@@ -108,11 +108,18 @@ def open_resources(
             policy=settings.ratelimit_failure,
             replicas=settings.replicas,
             client=redis,
+            on_event=metrics.limiter_event_counter("issue"),
         )
     if verify_limiter is None:
         verify_limiter = build_limiter(
-            settings.redis_url, policy="fail-open", replicas=settings.replicas, client=redis
+            settings.redis_url,
+            policy="fail-open",
+            replicas=settings.replicas,
+            client=redis,
+            on_event=metrics.limiter_event_counter("verify"),
         )
+    metrics.track_limiter("issue", issue_limiter)
+    metrics.track_limiter("verify", verify_limiter)
     return Resources(
         settings=settings,
         runtime=runtime,

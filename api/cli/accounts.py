@@ -1,10 +1,13 @@
-"""``dcc accounts add | list | remove | ensure-dev``: API accounts in ``DCC_ACCOUNTS_FILE``.
+"""``dcc accounts add | list | set-rate | remove | ensure-dev``: the API accounts file.
+
+Accounts live in ``DCC_ACCOUNTS_FILE``.
 
 ``add`` prints the new API key alone on the last line (it is shown once: the file keeps
 only its hash). ``ensure-dev`` is the ``make run`` step: it creates a lab account named
 ``dev`` when there is none and writes its key to ``dev-api-key`` beside the accounts file
 (mode 0600), so a developer can always find it again; a running server reads accounts at
-start-up, so restart it after adding or removing one.
+start-up, so restart it after adding or removing one. ``add --rate`` and ``set-rate`` give an
+account its own issuance quota (``100/minute``, optional ``--burst``) instead of its role's.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ import os
 from pathlib import Path
 from typing import Final
 
-from api.accounts import ROLES, AccountStore, add_account, remove_account
+from api.accounts import (
+    ROLES,
+    AccountStore,
+    add_account,
+    rate_text,
+    remove_account,
+    set_account_rate,
+)
+from api.ratelimit.rate import Rate
 from api.settings import Settings
+from signing.errors import ConfigError
 
 __all__ = ["DEV_ACCOUNT_NAME", "DEV_KEY_FILE", "register"]
 
@@ -35,9 +47,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--name", required=True, help="a unique account name (1-80 characters)")
     add.add_argument("--role", required=True, choices=ROLES, help="lab accounts may batch")
     add.add_argument("--file", type=Path, default=None, help="accounts file (DCC_ACCOUNTS_FILE)")
+    _rate_arguments(add, "the role's, DCC_RATE_PHARMACIST or DCC_RATE_LAB")
     add.set_defaults(handler=run_add)
 
-    listing = actions.add_parser("list", help="list accounts (id, role, name, created)")
+    set_rate = actions.add_parser(
+        "set-rate",
+        help="give an account its own issuance quota, or its role's again (restart servers)",
+    )
+    set_rate.add_argument("id", help="the account id (the part after dcc_ in its key)")
+    _rate_arguments(set_rate, None)
+    set_rate.add_argument("--file", type=Path, default=None, help="accounts file")
+    set_rate.set_defaults(handler=run_set_rate)
+
+    listing = actions.add_parser("list", help="list accounts (id, role, name, created, rate)")
     listing.add_argument("--file", type=Path, default=None, help="accounts file")
     listing.set_defaults(handler=run_list)
 
@@ -54,6 +76,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dev.set_defaults(handler=run_ensure_dev)
 
 
+def _rate_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """``--rate`` (required when there is no ``default``; ``default`` resets) and ``--burst``."""
+    spelled = "issuance quota as <count>/<second|minute|hour>, e.g. 100/minute"
+    parser.add_argument(
+        "--rate",
+        required=default is None,
+        help=f"{spelled} (default: {default})"
+        if default
+        else f"{spelled}, or 'default' for the role's (DCC_RATE_PHARMACIST / DCC_RATE_LAB)",
+    )
+    parser.add_argument(
+        "--burst", type=int, default=None, help="cells available at once (default: the count)"
+    )
+
+
+def _rate(args: argparse.Namespace) -> Rate | None:
+    """The ``--rate``/``--burst`` pair (None for no or ``default`` rate); ConfigError if bad."""
+    text: str | None = args.rate
+    burst: int | None = args.burst
+    if text is None or text == "default":
+        if burst is not None:
+            raise ConfigError("--burst needs --rate", code="rate_invalid")
+        return None
+    return Rate.parse(text, burst)
+
+
 def _accounts_file(args: argparse.Namespace) -> Path:
     path: Path | None = args.file
     return path if path is not None else Settings.from_env().accounts_file
@@ -61,9 +109,11 @@ def _accounts_file(args: argparse.Namespace) -> Path:
 
 def run_add(args: argparse.Namespace) -> int:
     path = _accounts_file(args)
-    created = add_account(path, name=args.name, role=args.role)
+    created = add_account(path, name=args.name, role=args.role, rate=_rate(args))
     account = created.account
     print(f"created {account.role} account {account.name!r} (id {account.id}) in {path}")
+    if account.rate is not None:
+        print(f"issuance quota: {rate_text(account.rate)}")
     print("API key (shown once; send it as 'Authorization: Bearer <key>'):")
     print(created.api_key)
     return 0
@@ -74,7 +124,17 @@ def run_list(args: argparse.Namespace) -> int:
     store = AccountStore.load(path)
     print(f"{len(store)} account(s) in {path}")
     for account in store:
-        print(f"{account.id}  {account.role:<10}  {account.created_at}  {account.name}")
+        rate = rate_text(account.rate) if account.rate is not None else "role default"
+        print(f"{account.id}  {account.role:<10}  {account.created_at}  {rate:<14}  {account.name}")
+    return 0
+
+
+def run_set_rate(args: argparse.Namespace) -> int:
+    path = _accounts_file(args)
+    account = set_account_rate(path, args.id, _rate(args))
+    quota = rate_text(account.rate) if account.rate is not None else "its role's"
+    print(f"account {account.name!r} (id {account.id}) now has issuance quota {quota}")
+    print("running servers read accounts at start-up: restart them to apply it")
     return 0
 
 

@@ -16,6 +16,7 @@ from api.ratelimit.rate import Rate
 from api.ratelimit.redis_gcra import RedisLimiter
 from api.ratelimit.resilient import (
     DecisionObserver,
+    EventObserver,
     FailurePolicy,
     LimiterState,
     ResilientLimiter,
@@ -24,6 +25,7 @@ from api.ratelimit.resilient import (
 __all__ = [
     "Decision",
     "DecisionObserver",
+    "EventObserver",
     "FailurePolicy",
     "InMemoryLimiter",
     "Limiter",

@@ -20,7 +20,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from api.ratelimit.base import Limiter
 from api.ratelimit.memory import InMemoryLimiter
 from api.ratelimit.redis_gcra import RedisLimiter
-from api.ratelimit.resilient import DecisionObserver, FailurePolicy, ResilientLimiter
+from api.ratelimit.resilient import (
+    DecisionObserver,
+    EventObserver,
+    FailurePolicy,
+    ResilientLimiter,
+)
 
 __all__ = ["build_limiter", "create_redis_client"]
 
@@ -65,6 +70,7 @@ def build_limiter(
     clock: Callable[[], float] = time.monotonic,
     logger: logging.Logger = _LOGGER,
     on_decision: DecisionObserver | None = None,
+    on_event: EventObserver | None = None,
     client: aioredis.Redis | None = None,
 ) -> Limiter:
     """The limiter for one policy: :class:`InMemoryLimiter` when ``redis_url`` is None,
@@ -94,4 +100,5 @@ def build_limiter(
         clock=clock,
         logger=logger,
         on_decision=on_decision,
+        on_event=on_event,
     )

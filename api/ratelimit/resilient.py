@@ -19,7 +19,8 @@ Each transition is logged once, with a stable name in the message and in ``extra
 ``ratelimit_circuit_open`` (WARNING), ``ratelimit_circuit_closed`` (INFO),
 ``ratelimit_degraded_start``, ``ratelimit_failing_closed_start``,
 ``ratelimit_fail_open_start`` (WARNING) and ``ratelimit_recovered`` (INFO, the end of any
-outage). Log lines never contain keys (they may hold client addresses).
+outage). Log lines never contain keys (they may hold client addresses). ``on_event`` receives
+the same event names (e.g. to count them in metrics).
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ from api.ratelimit.memory import InMemoryLimiter
 from api.ratelimit.rate import Rate
 from signing.errors import ConfigError
 
-__all__ = ["DecisionObserver", "FailurePolicy", "LimiterState", "ResilientLimiter"]
+__all__ = [
+    "EVENTS",
+    "DecisionObserver",
+    "EventObserver",
+    "FailurePolicy",
+    "LimiterState",
+    "ResilientLimiter",
+]
 
 FailurePolicy = Literal["degrade", "fail-closed", "fail-open"]
 """What to do while Redis is unavailable."""
@@ -48,6 +56,9 @@ FailurePolicy = Literal["degrade", "fail-closed", "fail-open"]
 DecisionObserver = Callable[[str, str], None]
 """Called with (subject kind, outcome) after every decision. Outcomes: ``allowed``,
 ``denied``, ``fallback_allowed``, ``fallback_denied``, ``unavailable``."""
+
+EventObserver = Callable[[str], None]
+"""Called with the event name of every transition as it is logged (once per transition)."""
 
 _LOGGER = logging.getLogger(__name__)
 _STORE_ERRORS = (RedisError, OSError)  # OSError covers socket errors and TimeoutError
@@ -68,6 +79,12 @@ _STATE_EVENTS: dict[LimiterState, tuple[int, str]] = {
     LimiterState.FAILING_CLOSED: (logging.WARNING, "ratelimit_failing_closed_start"),
     LimiterState.OPEN_FALLBACK: (logging.WARNING, "ratelimit_fail_open_start"),
 }
+EVENTS: tuple[str, ...] = (
+    "ratelimit_circuit_open",
+    "ratelimit_circuit_closed",
+    *(event for _, event in _STATE_EVENTS.values()),
+)
+"""Every event name a :class:`ResilientLimiter` logs (and passes to ``on_event``)."""
 
 
 class ResilientLimiter:
@@ -87,6 +104,7 @@ class ResilientLimiter:
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger = _LOGGER,
         on_decision: DecisionObserver | None = None,
+        on_event: EventObserver | None = None,
     ) -> None:
         """``primary`` is normally a :class:`~api.ratelimit.redis_gcra.RedisLimiter`;
         ``call_timeout`` bounds one Redis decision whatever the client's own timeouts."""
@@ -107,6 +125,7 @@ class ResilientLimiter:
         self._clock = clock
         self._log = logger
         self._on_decision = on_decision
+        self._on_event = on_event
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
@@ -183,21 +202,25 @@ class ResilientLimiter:
             self._opened_at = now
             self._log.warning(
                 "ratelimit_circuit_open: %d consecutive Redis failures (last: %s); "
-                "skipping Redis for %.1f s",
+                "skipping Redis for %.1f s (policy %s)",
                 self._failures,
                 type(exc).__name__,
                 self._breaker_reset,
+                self._policy,
                 extra={"event": "ratelimit_circuit_open"},
             )
+            self._emit("ratelimit_circuit_open")
 
     def _record_success(self) -> None:
         self._failures = 0
         if self._opened_at is not None:
             self._opened_at = None
             self._log.info(
-                "ratelimit_circuit_closed: Redis answers again",
+                "ratelimit_circuit_closed: Redis answers again (policy %s)",
+                self._policy,
                 extra={"event": "ratelimit_circuit_closed"},
             )
+            self._emit("ratelimit_circuit_closed")
         self._outage_since = None
         self._note_state(LimiterState.OK)
 
@@ -244,6 +267,11 @@ class ResilientLimiter:
             self._policy,
             extra={"event": event},
         )
+        self._emit(event)
+
+    def _emit(self, event: str) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
 
     def _retry_after(self, now: float) -> float:
         """Seconds until the next Redis probe (a full breaker period if none is scheduled)."""
