@@ -8,7 +8,7 @@ KEYS_DIR ?= var/keys
 export DCC_KEYS_DIR ?= $(KEYS_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint fmt bench clean system-deps
+.PHONY: run test lint fmt bench surge clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,8 +51,13 @@ fmt: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python -m loadtests.bench
+# Benchmarks: in-process stages and HTTP against baselines measured in the same run (~3 min).
+bench: $(STAMP) system-deps
+	$(BIN)/python -m loadtests.bench --http --out var/bench/results.md
+
+# The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
+surge: $(STAMP) system-deps
+	$(BIN)/python -m loadtests.surge --out var/surge
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -32,8 +32,12 @@ Clock = Callable[[], datetime]
 
 RENDER_THREADS: Final = 4
 """Worker threads for QR rendering and image reading (CPU-bound, ms each)."""
-BATCH_THREADS: Final = 2
-"""Batches issued at once per process; more wait for a thread (bounded by their quota)."""
+BATCH_THREADS: Final = 1
+"""Batches issued at once per process; more wait for the thread (bounded by their quota).
+
+One, because two batch threads in one process contend for the interpreter lock: measured
+7,100-7,400 certificates/s with one thread against 3,200-4,100/s with two (BENCHMARKS.md).
+Run more workers to use more cores."""
 
 _LOGGER = logging.getLogger("dcc.api")
 

@@ -87,6 +87,13 @@ class SignerPool:
         with self._lock:
             return len(self._waiters)
 
+    def _take(self) -> Signer | None:
+        """A free signer when one is free and nobody queues before us (the fast path)."""
+        with self._lock:
+            if self._free and not self._waiters:
+                return self._free.popleft()
+            return None
+
     def _take_or_enqueue(self, waiter: _Waiter) -> Signer | None:
         with self._lock:
             if self._free and not self._waiters:
@@ -121,11 +128,8 @@ class SignerPool:
         if self._observer is not None:
             self._observer(time.perf_counter() - started, obtained)
 
-    @contextmanager
-    def acquire(self, timeout: float | None = None) -> Iterator[Signer]:
-        """Borrow a signer from a thread, waiting at most ``timeout`` seconds."""
-        started = time.perf_counter()
-        limit = self.acquire_timeout if timeout is None else timeout
+    def _wait_for_slot(self, limit: float, started: float) -> Signer:
+        """Queue behind the current waiters (a thread's slow path)."""
         waiter = _Waiter(event=threading.Event())
         signer = self._take_or_enqueue(waiter)
         if signer is None:
@@ -135,6 +139,16 @@ class SignerPool:
                 raise self._unavailable(limit)
             signer = waiter.signer
             assert signer is not None
+        return signer
+
+    @contextmanager
+    def acquire(self, timeout: float | None = None) -> Iterator[Signer]:
+        """Borrow a signer from a thread, waiting at most ``timeout`` seconds."""
+        started = time.perf_counter()
+        signer = self._take()
+        if signer is None:
+            limit = self.acquire_timeout if timeout is None else timeout
+            signer = self._wait_for_slot(limit, started)
         self._observe(started, obtained=True)
         try:
             yield signer
@@ -146,9 +160,12 @@ class SignerPool:
         """Borrow a signer from a coroutine without blocking the event loop."""
         started = time.perf_counter()
         limit = self.acquire_timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        waiter = _Waiter(future=loop.create_future(), loop=loop)
-        signer = self._take_or_enqueue(waiter)
+        signer = self._take()
+        waiter = _Waiter()
+        if signer is None:
+            loop = asyncio.get_running_loop()
+            waiter = _Waiter(future=loop.create_future(), loop=loop)
+            signer = self._take_or_enqueue(waiter)
         if signer is None:
             assert waiter.future is not None
             try:

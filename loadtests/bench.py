@@ -1,0 +1,113 @@
+"""``make bench``: every benchmark, each printing its table of medians and ratios.
+
+By default the in-process benches run (1 issue, 2 verify, 3 QR PNG); ``--http`` adds the
+HTTP ones (4 single issue through ``dcc serve`` vs a bare endpoint, in-process and Redis
+limiting; 5 batch throughput and single-request p99 under batches), which start their own
+servers on free loopback ports and stop them again. ``--only`` picks benches by number.
+The output is markdown (``--out`` also writes it to a file); targets are recorded, never
+enforced: the exit code is 0 unless a bench could not run.
+
+Run: ``.venv/bin/python -m loadtests.bench [--http] [--duration S] [--out FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from loadtests import bench_issue, bench_qr, bench_verify
+from loadtests.timing import DEFAULT_BATCH_SECONDS
+
+__all__ = ["machine_summary", "main"]
+
+IN_PROCESS: Final = (1, 2, 3)
+HTTP: Final = (4, 5)
+
+
+def machine_summary() -> str:
+    """One line about where the numbers come from (CPU, cores, load, Python)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, load average {load}, "
+        f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _in_process(number: int, duration: float | None, batch_seconds: float) -> tuple[str, bool]:
+    runners: dict[int, tuple[str, Callable[..., tuple[str, bool, object]]]] = {
+        1: ("1. Issue one certificate in-process vs a bare ECDSA P-256 sign", bench_issue.run),
+        2: ("2. Verify one HC1 in-process vs a bare ECDSA P-256 verify", bench_verify.run),
+        3: ("3. QR PNG: our renderer vs qrcode's PNG for the same HC1", bench_qr.run),
+    }
+    title, runner = runners[number]
+    table, ok, _ = runner(duration=duration, batch_seconds=batch_seconds)
+    return f"### {title}\n\n{table}", ok
+
+
+def _http(number: int, duration: float | None) -> tuple[str, bool]:
+    if number == 4:
+        from loadtests import bench_http
+
+        return bench_http.report(duration=duration)
+    from loadtests import bench_batch
+
+    return bench_batch.report(duration=duration)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen benches and print (and optionally write) their markdown."""
+    parser = argparse.ArgumentParser(description="dcc-service benchmarks (make bench)")
+    parser.add_argument("--http", action="store_true", help="also run the HTTP benches 4-5")
+    parser.add_argument(
+        "--only", type=int, action="append", choices=(*IN_PROCESS, *HTTP), help="bench number"
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per bench: timed batches in-process, load time per HTTP run",
+    )
+    parser.add_argument("--batch-ms", type=float, default=DEFAULT_BATCH_SECONDS * 1000)
+    parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
+    args = parser.parse_args(argv)
+    chosen = args.only or [*IN_PROCESS, *(HTTP if args.http else ())]
+    sections = [f"Machine: {machine_summary()}"]
+    print(sections[0], flush=True)
+    missed: list[int] = []
+    for number in chosen:
+        started = time.monotonic()
+        if number in IN_PROCESS:
+            text, ok = _in_process(number, args.duration, args.batch_ms / 1000)
+        else:
+            text, ok = _http(number, args.duration)
+        if not ok:
+            missed.append(number)
+        text += f"\n\n({time.monotonic() - started:.0f} s)"
+        sections.append(text)
+        print(f"\n{text}", flush=True)
+    summary = "targets: all pass" if not missed else f"targets missed in bench {missed}"
+    sections.append(summary)
+    print(f"\n{summary}")
+    if args.out is not None:
+        args.out.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Bench 1: issue one certificate in-process (validated request → HC1) vs a bare ECDSA sign.
+
+The baseline is one ECDSA P-256 / SHA-256 signature (DER, as cryptography returns it) of
+the very bytes a certificate signs: the Sig_structure of a real certificate. The issue row
+runs :meth:`issuer.issuer.Issuer.issue` on varied realistic requests (validation, ICAO
+transliteration, UVCI, payload, CBOR claims, signer pool, COSE_Sign1, zlib, base45). The
+other rows split the issue into its stages, for diagnosis (no target).
+
+Run: ``.venv/bin/python -m loadtests.bench_issue [--duration S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from issuer.base45 import b45encode
+from issuer.hc1 import compress, encode_hc1
+from issuer.uvci import generate_uvci
+from loadtests.fixtures import Cycle, issuing_runtime, make_keys, sample_requests
+from loadtests.timing import (
+    DEFAULT_BATCH_SECONDS,
+    Comparison,
+    Stage,
+    Timing,
+    batches_for,
+    measure,
+    render_table,
+)
+from signing.cose import encode_sign1, parse_sign1, sig_structure
+from signing.signer import LocalSigner
+
+__all__ = ["BASELINE", "ISSUE_TARGET", "main", "run"]
+
+BASELINE: Final = "bare ECDSA P-256 sign (same Sig_structure bytes)"
+ISSUE_TARGET: Final = Comparison(3.0)
+_REQUESTS: Final = 64
+
+
+def _stages(keys_dir: Path, requests: int) -> list[Stage]:
+    runtime = issuing_runtime(keys_dir)
+    issuer, key = runtime.issuer, runtime.keys.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SystemExit("bench_issue needs an ES256 key")
+    signer = LocalSigner(key, runtime.keys.kid)
+    bodies = sample_requests(requests, now=datetime.now(UTC))
+    issue_cycle, validate_cycle, prepare_cycle = Cycle(bodies), Cycle(bodies), Cycle(bodies)
+    prepared = [issuer.prepare(body) for body in bodies]
+    coses = [
+        encode_sign1(p.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign) for p in prepared
+    ]
+    prepared_cycle, cose_cycle, zlib_cycle = Cycle(prepared), Cycle(coses), Cycle(coses)
+    b45_cycle = Cycle([compress(cose) for cose in coses])
+    message = parse_sign1(coses[0])
+    to_sign = sig_structure(message.protected_bytes, message.payload)
+    algorithm = ec.ECDSA(hashes.SHA256())
+    return [
+        Stage(BASELINE, lambda: key.sign(to_sign, algorithm)),
+        Stage(
+            "issue: validated request → HC1 (Issuer.issue)",
+            lambda: issuer.issue(issue_cycle.next()),
+            ISSUE_TARGET,
+        ),
+        Stage(
+            "  validate request (rules, transliteration)",
+            lambda: issuer.validate(validate_cycle.next()),
+        ),
+        Stage(
+            "  prepare (validate + UVCI + payload + CBOR claims)",
+            lambda: issuer.prepare(prepare_cycle.next()),
+        ),
+        Stage("  UVCI with check character", lambda: generate_uvci("LU")),
+        Stage(
+            "  sign prepared → HC1 (ECDSA, COSE_Sign1, zlib, base45)",
+            lambda: issuer.sign(prepared_cycle.next(), signer),
+        ),
+        Stage("  HC1 text of a COSE (zlib 9 + base45)", lambda: encode_hc1(cose_cycle.next())),
+        Stage("    zlib level 9 of a COSE", lambda: compress(zlib_cycle.next())),
+        Stage("    base45 of a compressed COSE", lambda: b45encode(b45_cycle.next())),
+    ]
+
+
+def run(
+    *,
+    duration: float | None = None,
+    batch_seconds: float = DEFAULT_BATCH_SECONDS,
+    requests: int = _REQUESTS,
+) -> tuple[str, bool, list[Timing]]:
+    """Measure bench 1; return its markdown table, whether targets pass, and the timings."""
+    with tempfile.TemporaryDirectory(prefix="dcc-bench-issue-") as tmp:
+        stages = _stages(make_keys(Path(tmp)), requests)
+        timings = measure(
+            stages,
+            batches=batches_for(duration, len(stages), batch_seconds),
+            batch_seconds=batch_seconds,
+        )
+    table, ok = render_table(timings, BASELINE)
+    return table, ok, timings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print bench 1's table; exit 0 (targets are recorded, not enforced here)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="approximate seconds of timed batches (default: 25 batches)",
+    )
+    parser.add_argument("--batch-ms", type=float, default=DEFAULT_BATCH_SECONDS * 1000)
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=_REQUESTS,
+        help="distinct requests cycled through (default 64)",
+    )
+    args = parser.parse_args(argv)
+    table, ok, _ = run(
+        duration=args.duration, batch_seconds=args.batch_ms / 1000, requests=args.requests
+    )
+    print("### 1. Issue one certificate in-process vs a bare ECDSA P-256 sign\n")
+    print(table)
+    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
