@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final
 
-import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
@@ -32,6 +31,7 @@ from starlette.responses import Response
 
 from api.ratelimit.base import Decision
 from api.ratelimit.errors import LimiterUnavailable
+from api.responses import json_response
 from issuer.errors import FieldError, RequestInvalid
 from signing.errors import (
     ConfigError,
@@ -193,12 +193,8 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """A ``application/problem+json`` response."""
-    return Response(
-        content=orjson.dumps(problem_body(status, code, detail, errors)),
-        status_code=status,
-        headers=dict(headers or {}),
-        media_type=PROBLEM_MEDIA_TYPE,
-    )
+    body = problem_body(status, code, detail, errors)
+    return json_response(body, status, headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -224,12 +220,7 @@ def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
 def error_response(error: DccError) -> Response:
     """The problem response for ``error``."""
     status, body, headers = problem_for(error)
-    return Response(
-        content=orjson.dumps(body),
-        status_code=status,
-        headers=headers,
-        media_type=PROBLEM_MEDIA_TYPE,
-    )
+    return json_response(body, status, headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def internal_error_response() -> Response:

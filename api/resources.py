@@ -12,9 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, TypeVar, TypeVarTuple
 
 import anyio
+import anyio.to_thread
 import orjson
 import redis.asyncio as aioredis
 
@@ -40,6 +41,8 @@ One, because two batch threads in one process contend for the interpreter lock: 
 Run more workers to use more cores."""
 
 _LOGGER = logging.getLogger("dcc.api")
+_T = TypeVar("_T")
+_Args = TypeVarTuple("_Args")
 
 
 @dataclass(eq=False)
@@ -63,6 +66,13 @@ class Resources:
     def limiter_backend(self) -> str:
         """``redis`` when quotas are shared through Redis, else ``memory``."""
         return "redis" if self.redis is not None else "memory"
+
+    async def in_render_thread(self, func: Callable[[*_Args], _T], *args: *_Args) -> _T:
+        """``func(*args)`` in a worker thread bounded by :attr:`render_threads` (QR, PDF, images).
+
+        CPU work of milliseconds runs there so the event loop keeps serving other requests.
+        """
+        return await anyio.to_thread.run_sync(func, *args, limiter=self.render_threads)
 
     def limiter_state(self) -> str:
         """How issuance quotas are decided now (``ok``, ``degraded``, ``failing-closed``…)."""

@@ -4,8 +4,8 @@
 of a chosen size (the size of a real issue response), so the difference between it and
 ``dcc serve`` is exactly what the service does per request: authentication, quotas, body
 parsing, validation, issuing, audit, metrics and middleware. It runs under uvicorn with
-the settings ``dcc serve`` uses (factory app, workers, no proxy headers, no server header,
-the same logging configuration).
+the settings ``dcc serve`` uses, read from :func:`api.cli.serve.uvicorn_options` (factory
+app, workers, no proxy headers, no server header, the same logging configuration).
 
 Run: ``.venv/bin/python -m loadtests.bare_app --port P [--workers N] [--response-bytes B]``.
 """
@@ -22,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from api.cli.serve import logging_config
+from api.cli.serve import uvicorn_options
 
 __all__ = ["RESPONSE_BYTES_ENV", "constant_body", "create_bare_app", "main"]
 
@@ -67,15 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ[RESPONSE_BYTES_ENV] = str(args.response_bytes)
     uvicorn.run(
         "loadtests.bare_app:create_bare_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        log_config=logging_config(args.log_level),
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
+        **uvicorn_options(
+            host=args.host, port=args.port, workers=args.workers, log_level=args.log_level
+        ),
     )
     return 0
 

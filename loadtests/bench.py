@@ -51,9 +51,9 @@ def machine_summary() -> str:
 
 def _in_process(number: int, duration: float | None, batch_seconds: float) -> tuple[str, bool]:
     runners: dict[int, tuple[str, Callable[..., tuple[str, bool, object]]]] = {
-        1: ("1. Issue one certificate in-process vs a bare ECDSA P-256 sign", bench_issue.run),
-        2: ("2. Verify one HC1 in-process vs a bare ECDSA P-256 verify", bench_verify.run),
-        3: ("3. QR PNG: our renderer vs qrcode's PNG for the same HC1", bench_qr.run),
+        1: (bench_issue.TITLE, bench_issue.run),
+        2: (bench_verify.TITLE, bench_verify.run),
+        3: (bench_qr.TITLE, bench_qr.run),
     }
     title, runner = runners[number]
     table, ok, _ = runner(duration=duration, batch_seconds=batch_seconds)

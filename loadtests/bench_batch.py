@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from loadtests.bench_cli import print_report
 from loadtests.fixtures import sample_requests
 from loadtests.servers import LOOPBACK, Server, ServerSet
 
@@ -266,9 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         single_rate=args.single_rate,
         workers=args.workers,
     )
-    print(text)
-    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
-    return 0
+    return print_report(text, ok)
 
 
 if __name__ == "__main__":

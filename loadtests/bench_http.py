@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from loadtests.bench_cli import print_report
 from loadtests.fixtures import sample_requests
 from loadtests.loadgen import LoadResult, generator_name, run_load
 from loadtests.servers import Server, ServerSet
@@ -159,9 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workers=args.workers,
         connections=args.connections,
     )
-    print(text)
-    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
-    return 0
+    return print_report(text, ok)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,7 @@ Run: ``.venv/bin/python -m loadtests.bench_issue [--duration S]``.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,21 +23,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from issuer.base45 import b45encode
 from issuer.hc1 import compress, encode_hc1
 from issuer.uvci import generate_uvci
-from loadtests.fixtures import Cycle, issuing_runtime, make_keys, sample_requests
-from loadtests.timing import (
-    DEFAULT_BATCH_SECONDS,
-    Comparison,
-    Stage,
-    Timing,
-    batches_for,
-    measure,
-    render_table,
-)
+from loadtests.bench_cli import bench_main, measure_table, temporary_keys
+from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
+from loadtests.timing import DEFAULT_BATCH_SECONDS, Comparison, Stage, Timing
 from signing.cose import encode_sign1, parse_sign1, sig_structure
 from signing.signer import LocalSigner
 
-__all__ = ["BASELINE", "ISSUE_TARGET", "main", "run"]
+__all__ = ["BASELINE", "ISSUE_TARGET", "TITLE", "main", "run"]
 
+TITLE: Final = "1. Issue one certificate in-process vs a bare ECDSA P-256 sign"
 BASELINE: Final = "bare ECDSA P-256 sign (same Sig_structure bytes)"
 ISSUE_TARGET: Final = Comparison(3.0)
 _REQUESTS: Final = 64
@@ -95,41 +87,14 @@ def run(
     requests: int = _REQUESTS,
 ) -> tuple[str, bool, list[Timing]]:
     """Measure bench 1; return its markdown table, whether targets pass, and the timings."""
-    with tempfile.TemporaryDirectory(prefix="dcc-bench-issue-") as tmp:
-        stages = _stages(make_keys(Path(tmp)), requests)
-        timings = measure(
-            stages,
-            batches=batches_for(duration, len(stages), batch_seconds),
-            batch_seconds=batch_seconds,
-        )
-    table, ok = render_table(timings, BASELINE)
-    return table, ok, timings
+    with temporary_keys("issue") as keys_dir:
+        stages = _stages(keys_dir, requests)
+        return measure_table(stages, BASELINE, duration=duration, batch_seconds=batch_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print bench 1's table; exit 0 (targets are recorded, not enforced here)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--duration",
-        type=float,
-        default=None,
-        help="approximate seconds of timed batches (default: 25 batches)",
-    )
-    parser.add_argument("--batch-ms", type=float, default=DEFAULT_BATCH_SECONDS * 1000)
-    parser.add_argument(
-        "--requests",
-        type=int,
-        default=_REQUESTS,
-        help="distinct requests cycled through (default 64)",
-    )
-    args = parser.parse_args(argv)
-    table, ok, _ = run(
-        duration=args.duration, batch_seconds=args.batch_ms / 1000, requests=args.requests
-    )
-    print("### 1. Issue one certificate in-process vs a bare ECDSA P-256 sign\n")
-    print(table)
-    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
-    return 0
+    return bench_main(argv, title=TITLE, run=run, count="requests", count_default=_REQUESTS)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,8 @@ Run: ``.venv/bin/python -m loadtests.bench_qr [--duration S]``.
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,19 +23,21 @@ from typing import Final
 import qrcode
 
 from issuer.qr import read_qr, render_png, render_png_reference
-from loadtests.fixtures import Cycle, issuing_runtime, make_keys, sample_requests
-from loadtests.timing import (
-    DEFAULT_BATCH_SECONDS,
-    Comparison,
-    Stage,
-    Timing,
-    batches_for,
-    measure,
-    render_table,
-)
+from loadtests.bench_cli import bench_main, measure_table, temporary_keys
+from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
+from loadtests.timing import DEFAULT_BATCH_SECONDS, Comparison, Stage, Timing
 
-__all__ = ["BASELINE", "QR_TARGET", "check_scans", "main", "qrcode_default_png", "run"]
+__all__ = [
+    "BASELINE",
+    "QR_TARGET",
+    "TITLE",
+    "check_scans",
+    "main",
+    "qrcode_default_png",
+    "run",
+]
 
+TITLE: Final = "3. QR PNG: our renderer vs qrcode's PNG for the same HC1"
 BASELINE: Final = "qrcode PNG (level Q, 4 px, automatic mask, PIL writer)"
 QR_TARGET: Final = Comparison(0.10)  # at least 10x faster
 _CERTIFICATES: Final = 16
@@ -78,8 +78,8 @@ def run(
     certificates: int = _CERTIFICATES,
 ) -> tuple[str, bool, list[Timing]]:
     """Measure bench 3; return the scan summary and table, whether targets pass, timings."""
-    with tempfile.TemporaryDirectory(prefix="dcc-bench-qr-") as tmp:
-        hc1s = _hc1s(make_keys(Path(tmp)), certificates)
+    with temporary_keys("qr") as keys_dir:
+        hc1s = _hc1s(keys_dir, certificates)
     renderers: dict[str, Callable[[str], bytes]] = {
         "ours": render_png,
         "qrcode reference": render_png_reference,
@@ -99,31 +99,15 @@ def run(
             lambda: qrcode_default_png(default.next()),
         ),
     ]
-    timings = measure(
-        stages,
-        batches=batches_for(duration, len(stages), batch_seconds),
-        batch_seconds=batch_seconds,
+    table, ok, timings = measure_table(
+        stages, BASELINE, duration=duration, batch_seconds=batch_seconds
     )
-    table, ok = render_table(timings, BASELINE)
     return f"scan check: {scans}\n\n{table}", ok, timings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print bench 3's table; exit 0 (targets are recorded, not enforced here)."""
-    parser = argparse.ArgumentParser(description="Bench 3: QR PNG, ours vs qrcode")
-    parser.add_argument(
-        "--duration", type=float, default=None, help="approximate seconds of timed batches"
-    )
-    parser.add_argument("--batch-ms", type=float, default=DEFAULT_BATCH_SECONDS * 1000)
-    parser.add_argument("--certificates", type=int, default=_CERTIFICATES)
-    args = parser.parse_args(argv)
-    table, ok, _ = run(
-        duration=args.duration, batch_seconds=args.batch_ms / 1000, certificates=args.certificates
-    )
-    print("### 3. QR PNG: our renderer vs qrcode's PNG for the same HC1\n")
-    print(table)
-    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
-    return 0
+    return bench_main(argv, title=TITLE, run=run, count="certificates", count_default=_CERTIFICATES)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,7 @@ Run: ``.venv/bin/python -m loadtests.bench_verify [--duration S]``.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,22 +21,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from issuer.hc1 import decode_hc1
-from loadtests.fixtures import Cycle, issuing_runtime, make_keys, sample_requests
-from loadtests.timing import (
-    DEFAULT_BATCH_SECONDS,
-    Comparison,
-    Stage,
-    Timing,
-    batches_for,
-    measure,
-    render_table,
-)
+from loadtests.bench_cli import bench_main, measure_table, temporary_keys
+from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
+from loadtests.timing import DEFAULT_BATCH_SECONDS, Comparison, Stage, Timing
 from signing.cose import parse_sign1, sig_structure, verify_sign1
 from verifier import TrustStore, validate_dcc, verify
 from verifier.claims import parse_claims
 
-__all__ = ["BASELINE", "VERIFY_TARGET", "main", "run"]
+__all__ = ["BASELINE", "TITLE", "VERIFY_TARGET", "main", "run"]
 
+TITLE: Final = "2. Verify one HC1 in-process vs a bare ECDSA P-256 verify"
 BASELINE: Final = "bare ECDSA P-256 verify (same Sig_structure bytes)"
 VERIFY_TARGET: Final = Comparison(3.0)
 _CERTIFICATES: Final = 64
@@ -95,33 +87,14 @@ def run(
     certificates: int = _CERTIFICATES,
 ) -> tuple[str, bool, list[Timing]]:
     """Measure bench 2; return its markdown table, whether targets pass, and the timings."""
-    with tempfile.TemporaryDirectory(prefix="dcc-bench-verify-") as tmp:
-        stages = _stages(make_keys(Path(tmp)), certificates)
-        timings = measure(
-            stages,
-            batches=batches_for(duration, len(stages), batch_seconds),
-            batch_seconds=batch_seconds,
-        )
-    table, ok = render_table(timings, BASELINE)
-    return table, ok, timings
+    with temporary_keys("verify") as keys_dir:
+        stages = _stages(keys_dir, certificates)
+        return measure_table(stages, BASELINE, duration=duration, batch_seconds=batch_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print bench 2's table; exit 0 (targets are recorded, not enforced here)."""
-    parser = argparse.ArgumentParser(description="Bench 2: in-process verify vs ECDSA verify")
-    parser.add_argument(
-        "--duration", type=float, default=None, help="approximate seconds of timed batches"
-    )
-    parser.add_argument("--batch-ms", type=float, default=DEFAULT_BATCH_SECONDS * 1000)
-    parser.add_argument("--certificates", type=int, default=_CERTIFICATES)
-    args = parser.parse_args(argv)
-    table, ok, _ = run(
-        duration=args.duration, batch_seconds=args.batch_ms / 1000, certificates=args.certificates
-    )
-    print("### 2. Verify one HC1 in-process vs a bare ECDSA P-256 verify\n")
-    print(table)
-    print(f"\ntargets: {'all pass' if ok else 'MISSED'}")
-    return 0
+    return bench_main(argv, title=TITLE, run=run, count="certificates", count_default=_CERTIFICATES)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ Messages and details never hold names or dates of birth.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 __all__ = [
     "CHECK_NAMES",
@@ -75,18 +75,8 @@ CheckName = Literal[
     "rules",
 ]
 
-CHECK_NAMES: Final[tuple[CheckName, ...]] = (
-    "prefix",
-    "base45",
-    "zlib",
-    "cose",
-    "kid",
-    "signature",
-    "expiry",
-    "schema",
-    "key_usage",
-    "rules",
-)
+CHECK_NAMES: Final[tuple[CheckName, ...]] = get_args(CheckName)
+"""Every check, in the order the pipeline runs them."""
 
 
 @dataclass(frozen=True, slots=True)

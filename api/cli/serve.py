@@ -24,7 +24,7 @@ from api.wiring import build_issuing_runtime
 from keys.kid import kid_b64
 from signing.errors import ConfigError
 
-__all__ = ["APP_FACTORY", "check_deployment", "logging_config", "register"]
+__all__ = ["APP_FACTORY", "check_deployment", "logging_config", "register", "uvicorn_options"]
 
 APP_FACTORY: Final = "api.app:app_from_env"
 
@@ -82,6 +82,26 @@ def logging_config(level: str) -> dict[str, Any]:
     return config
 
 
+def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
+    """The keyword arguments of ``uvicorn.run`` for an app factory, as ``dcc serve`` runs it.
+
+    No proxy headers (quotas key on the socket peer), no ``server`` header, our logging,
+    10 s of graceful shutdown. The bare benchmark app (:mod:`loadtests.bare_app`) runs
+    with the same options, so bench 4 compares like with like.
+    """
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": log_level,
+        "log_config": logging_config(log_level),
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536 or args.workers < 1:
         raise ConfigError("--port must be 1-65535 and --workers at least 1", code="serve_usage")
@@ -97,14 +117,8 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     uvicorn.run(
         APP_FACTORY,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        log_config=logging_config(args.log_level),
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
+        **uvicorn_options(
+            host=args.host, port=args.port, workers=args.workers, log_level=args.log_level
+        ),
     )
     return 0

@@ -17,8 +17,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Final
 
-import anyio.to_thread
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -28,15 +26,15 @@ from api.deps import AccountDep, resources_of
 from api.pages.names import preview_names
 from api.pages.render import MEDIA_TYPES, RenderFormat, pdf_disposition, render_hc1
 from api.problems import NotAcceptable, ProblemFieldError
-from api.routes.schemas import problems
+from api.responses import NO_STORE, json_response
+from api.routes.schemas import problems, qr_or_pdf_content
 from issuer.errors import FieldError, RequestInvalid
+from issuer.hc1 import MAX_HC1_CHARS
 from issuer.pdf import DEFAULT_TIMEZONE
 
 __all__ = ["DeviceEntry", "DeviceList", "NamesPreview", "NamesPreviewInput", "RenderInput"]
 
-MAX_HC1_CHARS: Final = 4500
 _PREVIEW_BODY_BYTES: Final = 4096
-_NO_STORE: Final = {"Cache-Control": "no-store"}
 
 router = APIRouter(tags=["pages"])
 
@@ -84,10 +82,6 @@ def _inline_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _json(content: object, headers: dict[str, str]) -> Response:
-    return Response(orjson.dumps(content), 200, headers, media_type="application/json")
-
-
 @router.get(
     "/v1/devices",
     summary="The rapid antigen test devices, by name",
@@ -99,7 +93,7 @@ async def devices(request: Request) -> Response:
     registry = resources_of(request).runtime.issuer.devices
     listed = [{"id": d.id, "name": d.name} for d in registry.devices(active_only=True)]
     content = {"configured": registry.configured, "devices": listed}
-    return _json(content, {"Cache-Control": "public, max-age=300"})
+    return json_response(content, headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.post(
@@ -117,7 +111,7 @@ async def names_preview(request: Request, account: AccountDep) -> Response:
     resources = resources_of(request)
     body = await read_json(request, _PREVIEW_BODY_BYTES)
     policy = resources.runtime.issuer.config.policy
-    return _json(preview_names(body, max_length=policy.max_name_length), dict(_NO_STORE))
+    return json_response(preview_names(body, max_length=policy.max_name_length), headers=NO_STORE)
 
 
 def render_format(accept: str | None) -> RenderFormat:
@@ -155,19 +149,12 @@ def _hc1_from(body: object) -> str:
     return hc1
 
 
-_RENDER_CONTENT: Final = {
-    "image/png": {"schema": {"type": "string", "format": "binary"}},
-    "image/svg+xml": {"schema": {"type": "string"}},
-    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-}
-
-
 @router.post(
     "/v1/certificates/render",
     summary="Render an issued certificate as QR image or printable PDF",
     response_class=Response,
     responses={
-        200: {"description": "the QR code or the PDF", "content": _RENDER_CONTENT},
+        200: {"description": "the QR code or the PDF", "content": qr_or_pdf_content()},
         **problems(400, 401, 406, 413, 415, 422, 500),
     },
     openapi_extra=_inline_body(RenderInput),
@@ -186,8 +173,8 @@ async def render_certificate(request: Request, account: AccountDep) -> Response:
         timezone=DEFAULT_TIMEZONE,
         devices=resources.runtime.issuer.devices,
     )
-    issued, content = await anyio.to_thread.run_sync(render, limiter=resources.render_threads)
-    headers = {**_NO_STORE, "DCC-UVCI": issued.uvci}
+    issued, content = await resources.in_render_thread(render)
+    headers = {**NO_STORE, "DCC-UVCI": issued.uvci}
     if kind == "pdf":
         headers["Content-Disposition"] = pdf_disposition(issued.uvci)
     return Response(content, 200, headers, media_type=MEDIA_TYPES[kind])

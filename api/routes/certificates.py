@@ -26,12 +26,14 @@ from api.metrics import type_label
 from api.pages.render import pdf_disposition, render_issued
 from api.problems import NotAcceptable, problem_for
 from api.resources import Resources
+from api.responses import NO_STORE, json_response
 from api.routes.schemas import (
     BatchRequestInput,
     BatchResponse,
     IssueResponse,
     json_body,
     problems,
+    qr_or_pdf_content,
 )
 from issuer.errors import FieldError, RequestInvalid
 from issuer.issuer import IssuedCertificate
@@ -44,7 +46,6 @@ __all__ = ["AUDIT_LOGGER", "UVCI_HEADER", "negotiate", "router"]
 
 AUDIT_LOGGER: Final = "dcc.audit"
 UVCI_HEADER: Final = "DCC-UVCI"
-NO_STORE: Final = {"Cache-Control": "no-store"}
 Product = Literal["json", "png", "svg", "pdf"]
 _PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
     ("application/json", "json"),
@@ -120,24 +121,13 @@ def _record(resources: Resources, account: Account, issued: IssuedCertificate) -
     _audit.info(orjson.dumps(record).decode(), extra=_AUDIT_EXTRA)
 
 
-def _json(content: object, status: int, headers: dict[str, str]) -> Response:
-    return Response(orjson.dumps(content), status, headers, media_type="application/json")
-
-
-_ISSUE_CONTENT: Final = {
-    "image/png": {"schema": {"type": "string", "format": "binary"}},
-    "image/svg+xml": {"schema": {"type": "string"}},
-    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-}
-
-
 @router.post(
     "/v1/certificates",
     status_code=201,
     summary="Issue one test certificate",
     response_class=Response,
     responses={
-        201: {"model": IssueResponse, "description": "issued", "content": _ISSUE_CONTENT},
+        201: {"model": IssueResponse, "description": "issued", "content": qr_or_pdf_content()},
         **problems(400, 401, 406, 413, 415, 422, 429, 500, 503),
     },
     openapi_extra=json_body(IssueRequestInput),
@@ -157,16 +147,12 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
     _record(resources, account, issued)
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
     if product == "json":
-        response = _json(issued.to_response(), 201, headers)
+        response = json_response(issued.to_response(), 201, headers)
     elif product == "png":
-        png = await anyio.to_thread.run_sync(
-            render_png, issued.hc1, limiter=resources.render_threads
-        )
+        png = await resources.in_render_thread(render_png, issued.hc1)
         response = Response(png, 201, headers, media_type="image/png")
     elif product == "svg":
-        svg = await anyio.to_thread.run_sync(
-            render_svg, issued.hc1, limiter=resources.render_threads
-        )
+        svg = await resources.in_render_thread(render_svg, issued.hc1)
         response = Response(svg, 201, headers, media_type="image/svg+xml")
     else:
         render = partial(
@@ -176,7 +162,7 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
             timezone=DEFAULT_TIMEZONE,
             devices=resources.runtime.issuer.devices,
         )
-        pdf = await anyio.to_thread.run_sync(render, limiter=resources.render_threads)
+        pdf = await resources.in_render_thread(render)
         headers["Content-Disposition"] = pdf_disposition(issued.uvci)
         response = Response(pdf, 201, headers, media_type="application/pdf")
     resources.metrics.issue_seconds.labels(product).observe(time.perf_counter() - started)
@@ -247,4 +233,4 @@ async def issue_batch(request: Request, account: LabAccountDep) -> Response:
         "failed": failed,
         "results": [_batch_result(index, result) for index, result in enumerate(results)],
     }
-    return _json(content, 200, {**decision.headers(), **NO_STORE})
+    return json_response(content, 200, {**decision.headers(), **NO_STORE})

@@ -7,11 +7,11 @@ its validity period and the rate limiter's store answers (Redis ``PING`` when
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from api.deps import ResourcesDep
+from api.responses import json_response
 from api.routes.schemas import Health, Readiness, problems
 
 __all__ = ["router"]
@@ -54,4 +54,4 @@ async def readyz(resources: ResourcesDep) -> Response:
         "checks": checks,
         "limiter": {"backend": resources.limiter_backend, "state": resources.limiter_state()},
     }
-    return Response(orjson.dumps(body), 200 if ready else 503, media_type="application/json")
+    return json_response(body, 200 if ready else 503)

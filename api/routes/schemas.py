@@ -15,6 +15,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.problems import PROBLEM_MEDIA_TYPE, Problem
+from issuer.hc1 import MAX_HC1_CHARS
 from issuer.request import DESIGN_EXAMPLE, IssueRequestInput
 
 __all__ = [
@@ -31,9 +32,8 @@ __all__ = [
     "VerifyRequestInput",
     "json_body",
     "problems",
+    "qr_or_pdf_content",
 ]
-
-_HC1_MAX: Final = 4500
 
 
 class IssueResponse(BaseModel):
@@ -88,7 +88,7 @@ class VerifyRequestInput(BaseModel):
     """JSON body of ``POST /v1/verify``."""
 
     model_config = ConfigDict(extra="forbid")
-    hc1: str = Field(max_length=_HC1_MAX, examples=["HC1:6BFOXN..."])
+    hc1: str = Field(max_length=MAX_HC1_CHARS, examples=["HC1:6BFOXN..."])
 
 
 class VerifyImageInput(BaseModel):
@@ -179,6 +179,15 @@ def json_body(model: type[BaseModel], **extra_content: dict[str, Any]) -> dict[s
 def binary_body() -> dict[str, Any]:
     """A request-body media entry for raw bytes."""
     return {"schema": _BINARY}
+
+
+def qr_or_pdf_content() -> dict[str, Any]:
+    """A response's ``content`` entries: the QR code as PNG or SVG, or the PDF."""
+    return {
+        "image/png": {"schema": _BINARY},
+        "image/svg+xml": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": _BINARY},
+    }
 
 
 def multipart_image() -> dict[str, Any]:

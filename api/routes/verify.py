@@ -12,14 +12,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Final
 
-import anyio.to_thread
-import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 import verifier
 from api.body import parse_json, read_body, read_form_file, require_media_type
 from api.deps import ResourcesDep, charge_verification
+from api.responses import NO_STORE, json_response
 from api.routes.schemas import (
     VerificationReportModel,
     VerifyRequestInput,
@@ -29,11 +28,10 @@ from api.routes.schemas import (
     problems,
 )
 from issuer.errors import FieldError, RequestInvalid
+from issuer.hc1 import MAX_HC1_CHARS
 
 __all__ = ["MAX_HC1_CHARS", "router"]
 
-MAX_HC1_CHARS: Final = 4500
-"""Longer than any QR code can carry (version 40, alphanumeric, level L: 4,296)."""
 _IMAGE_TYPES: Final = frozenset({"image/png", "image/jpeg"})
 _ACCEPTED: Final = frozenset({"application/json", "multipart/form-data", *_IMAGE_TYPES})
 _MULTIPART_OVERHEAD: Final = 16 * 1024
@@ -104,8 +102,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     if isinstance(data, str):
         report = check()
     else:
-        report = await anyio.to_thread.run_sync(check, limiter=resources.render_threads)
+        report = await resources.in_render_thread(check)
     source = "hc1" if isinstance(data, str) else "image"
     resources.metrics.verifications.labels(source, "valid" if report.valid else "invalid").inc()
-    headers = {**decision.headers(), "Cache-Control": "no-store"}
-    return Response(orjson.dumps(report.to_dict()), 200, headers, media_type="application/json")
+    return json_response(report.to_dict(), 200, {**decision.headers(), **NO_STORE})
