@@ -19,6 +19,7 @@ from issuer.errors import DccError, FieldError, KeyMaterialError, RequestInvalid
 from issuer.hc1 import encode_hc1
 from issuer.payload import encode_claims, test_certificate
 from issuer.request import NegativeTestRequest, RequestPolicy, validate_issue_request
+from issuer.revocation import signature_hash
 from issuer.uvci import generate_uvci
 from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
 from signing.cose import encode_sign1
@@ -88,13 +89,17 @@ class IssuedCertificate:
         }
 
     def audit(self) -> dict[str, Any]:
-        """The audit record: identifiers and times only, never a name or a date of birth."""
+        """The audit record: identifiers, times and the revocation hash (hcert §8).
+
+        Never a name or a date of birth.
+        """
         return {
             "uvci": self.uvci,
             "kid": base64.b64encode(self.kid).decode("ascii"),
             "test_type": self.test_type,
             "iat": int(self.issued_at.timestamp()),
             "exp": int(self.expires_at.timestamp()),
+            "signature_hash": signature_hash(self.signature),
         }
 
 

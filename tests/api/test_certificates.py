@@ -222,7 +222,9 @@ async def test_audit_line_has_identifiers_and_no_personal_data(
         "test_type": "LP217198-3",
         "iat": record["iat"],
         "exp": record["exp"],
+        "signature_hash": record["signature_hash"],
     }
+    assert len(record["signature_hash"]) == 24
     assert record["exp"] > record["iat"]
     everything = "\n".join(r.getMessage() for r in caplog.records)
     for personal in ("Müller", "MUELLER", "Anna", "1985-03-02"):

@@ -7,12 +7,15 @@ The clock is fixed at the DESIGN.md example's issue time; keys are generated wit
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cbor2
 import pytest
 
 from issuer.errors import KeyMaterialError, RequestInvalid, SignerUnavailable
@@ -162,6 +165,7 @@ def test_the_audit_record_holds_identifiers_and_times_but_no_personal_data(
         "test_type": TEST_TYPE_RAT,
         "iat": int(fixed_now.timestamp()),
         "exp": int(datetime(2021, 7, 10, 12, 30, tzinfo=UTC).timestamp()),
+        "signature_hash": audit["signature_hash"],
     }
     text = json.dumps(audit, ensure_ascii=False)
     for personal in (
@@ -285,3 +289,33 @@ def test_an_invalid_request_is_refused_with_every_problem(
         "test.result",
         "test.device",
     } <= fields
+
+
+@pytest.mark.parametrize("alg", ["ES256", "PS256"])
+def test_the_audit_record_keeps_the_signature_revocation_hash(
+    alg: str,
+    es256_keys: SigningKeys,
+    ps256_keys: SigningKeys,
+    build_issuer: IssuerFactory,
+    rat_request: dict[str, Any],
+) -> None:
+    """hcert §8 SIGNATURE hash: SHA-256 of r (ES256) or of the whole signature (PS256), 128 bits."""
+    keys = es256_keys if alg == "ES256" else ps256_keys
+    issued = build_issuer(keys).issue(rat_request)
+    cose = cbor2.loads(zlib.decompress(_b45(issued.hc1.removeprefix("HC1:"))))
+    transmitted = cose.value[3]
+    hashed = transmitted[:32] if alg == "ES256" else transmitted
+    expected = base64.b64encode(hashlib.sha256(hashed).digest()[:16]).decode()
+    assert issued.audit()["signature_hash"] == expected
+    assert len(expected) == 24
+
+
+def _b45(text: str) -> bytes:
+    """A plain base45 decoder written here, independent of issuer.base45."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+    out = bytearray()
+    for i in range(0, len(text), 3):
+        chunk = [alphabet.index(c) for c in text[i : i + 3]]
+        n = sum(v * 45**k for k, v in enumerate(chunk))
+        out += n.to_bytes(2 if len(chunk) == 3 else 1, "big")
+    return bytes(out)
