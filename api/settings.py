@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Final, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.ratelimit.rate import Rate
 from issuer.issuer import IssuerConfig
@@ -43,6 +44,7 @@ class Settings:
     accounts_file: Path = Path("var/accounts.json")
     country: str = "LU"
     issuer_name: str = "Ministry of Health"
+    timezone: str = "Europe/Luxembourg"
     valuesets_file: Path | None = None
     validity_rat: timedelta = timedelta(hours=48)
     validity_naat: timedelta = timedelta(hours=72)
@@ -80,6 +82,7 @@ class Settings:
             accounts_file=reader.get("ACCOUNTS_FILE", Path, cls.accounts_file),
             country=reader.get("COUNTRY", _country, cls.country),
             issuer_name=reader.get("ISSUER", _issuer_name, cls.issuer_name),
+            timezone=reader.get("TIMEZONE", _timezone, cls.timezone),
             valuesets_file=reader.get("VALUESETS_FILE", Path, None),
             validity_rat=reader.get("VALIDITY_RAT_HOURS", _hours, cls.validity_rat),
             validity_naat=reader.get("VALIDITY_NAAT_HOURS", _hours, cls.validity_naat),
@@ -152,6 +155,14 @@ def _country(raw: str) -> str:
 def _issuer_name(raw: str) -> str:
     if len(raw) > 80:
         raise ValueError("must be at most 80 characters (DCC field 'is')")
+    return raw
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone such as Europe/Luxembourg") from exc
     return raw
 
 

@@ -30,7 +30,6 @@ from api.responses import NO_STORE, json_response
 from api.routes.schemas import problems, qr_or_pdf_content
 from issuer.errors import FieldError, RequestInvalid
 from issuer.hc1 import MAX_HC1_CHARS
-from issuer.pdf import DEFAULT_TIMEZONE
 
 __all__ = ["DeviceEntry", "DeviceList", "NamesPreview", "NamesPreviewInput", "RenderInput"]
 
@@ -170,7 +169,7 @@ async def render_certificate(request: Request, account: AccountDep) -> Response:
         kind,
         trust=resources.trust,
         now=resources.clock(),
-        timezone=DEFAULT_TIMEZONE,
+        timezone=resources.settings.timezone,
         devices=resources.runtime.issuer.devices,
     )
     issued, content = await resources.in_render_thread(render)

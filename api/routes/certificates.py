@@ -37,7 +37,6 @@ from api.routes.schemas import (
 )
 from issuer.errors import FieldError, RequestInvalid
 from issuer.issuer import IssuedCertificate
-from issuer.pdf import DEFAULT_TIMEZONE
 from issuer.qr import render_png, render_svg
 from issuer.request import IssueRequestInput
 from signing.errors import DccError, SignerUnavailable, SigningError
@@ -159,7 +158,7 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
             render_issued,
             issued,
             "pdf",
-            timezone=DEFAULT_TIMEZONE,
+            timezone=resources.settings.timezone,
             devices=resources.runtime.issuer.devices,
         )
         pdf = await resources.in_render_thread(render)
