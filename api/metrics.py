@@ -8,10 +8,11 @@ account ids, no client addresses, no UVCIs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypeVar, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE_LATEST
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 from api.ratelimit.base import Limiter
 from api.ratelimit.resilient import EVENTS, LimiterState, ResilientLimiter
@@ -25,6 +26,7 @@ _LATENCY_BUCKETS: Final = (
 )  # fmt: skip
 _WAIT_BUCKETS: Final = (0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _TYPE_LABELS: Final = {TEST_TYPE_RAT: "rapid-antigen", TEST_TYPE_NAAT: "naat"}
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
 
 
 def type_label(test_type: str | None) -> str:
@@ -37,6 +39,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
         registry = self.registry
         self.issued = Counter(
             "dcc_certificates_issued",
@@ -103,6 +106,19 @@ class Metrics:
             ["input", "result"],
             registry=registry,
         )
+
+    def child(self, metric: _Metric, *values: str) -> _Metric:
+        """``metric.labels(*values)``, looked up once per label set and then kept.
+
+        ``labels()`` checks and converts the values and takes the metric's lock on every
+        call (several µs on each request); the children never change, so the app keeps them.
+        A child is still created on first use only, so ``/metrics`` shows the same series.
+        """
+        key = (metric, values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return cast("_Metric", found)
 
     def observe_signer_wait(self, waited: float, obtained: bool) -> None:
         """The signer pool's wait observer: (seconds waited, whether a slot was obtained)."""

@@ -80,7 +80,8 @@ class LatencyMiddleware:
             await self.app(scope, receive, send_recording)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.http_seconds.labels(route, scope["method"], str(status)).observe(
+            metrics = self.metrics
+            metrics.child(metrics.http_seconds, route, scope["method"], str(status)).observe(
                 time.perf_counter() - started
             )
 

@@ -43,7 +43,18 @@ MIN_OPAQUE_LENGTH: Final = 16
 
 _MODULUS: Final = len(CHECK_ALPHABET)
 _CODE_POINT: Final = {char: index for index, char in enumerate(CHECK_ALPHABET)}
+_ADDEND_2: Final = {
+    char: 2 * code_point // _MODULUS + 2 * code_point % _MODULUS
+    for char, code_point in _CODE_POINT.items()
+}
+"""Luhn addend of each character at factor 2 (at factor 1 the addend is the code point)."""
 _OPAQUE_ALPHABET: Final = string.ascii_uppercase + string.digits
+_KEPT_BYTES: Final = 256 - 256 % len(_OPAQUE_ALPHABET)
+"""Random bytes below 252 = 7 × 36 map uniformly onto the alphabet by ``b % 36``."""
+_BYTE_TO_CHAR: Final = bytes(
+    ord(_OPAQUE_ALPHABET[value % len(_OPAQUE_ALPHABET)]) for value in range(256)
+)
+_REJECTED_BYTES: Final = bytes(range(_KEPT_BYTES, 256))
 _PREFIX: Final = "URN:UVCI:01:"
 _ASCII_UPPER: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
@@ -66,15 +77,12 @@ def luhn_mod38_check(text: str) -> str:
         raise DccError("UVCI is empty", code="uvci_invalid", reason="empty")
     if not text.isascii():  # str.upper() would turn e.g. "ß" into "SS": refuse first
         raise _bad_character()
-    total = 0
-    factor = 2
-    for char in reversed(text.translate(_ASCII_UPPER)):
-        code_point = _CODE_POINT.get(char)
-        if code_point is None:
-            raise _bad_character()
-        addend = factor * code_point
-        total += addend // _MODULUS + addend % _MODULUS
-        factor = 3 - factor
+    upper = text.translate(_ASCII_UPPER)
+    try:  # from the right: factor 2 on the last character, then 1, 2, 1 …
+        total = sum(map(_ADDEND_2.__getitem__, upper[::-2]))
+        total += sum(map(_CODE_POINT.__getitem__, upper[-2::-2]))
+    except KeyError:
+        raise _bad_character() from None
     return CHECK_ALPHABET[(_MODULUS - total % _MODULUS) % _MODULUS]
 
 
@@ -156,13 +164,16 @@ def uvci_key(uvci: str) -> str:
 
 
 def _random_opaque(length: int) -> str:
-    """``length`` characters uniformly drawn from ``A-Z0-9`` with the OS CSPRNG."""
-    value = secrets.randbelow(len(_OPAQUE_ALPHABET) ** length)
-    chars = []
-    for _ in range(length):
-        value, digit = divmod(value, len(_OPAQUE_ALPHABET))
-        chars.append(_OPAQUE_ALPHABET[digit])
-    return "".join(chars)
+    """``length`` characters uniformly drawn from ``A-Z0-9`` with the OS CSPRNG.
+
+    Rejection sampling: bytes 252-255 are dropped and the rest map to ``b % 36``, so every
+    character is equally likely; a few spare bytes are drawn, more while too few remain.
+    """
+    chars = b""
+    while len(chars) < length:
+        draw = secrets.token_bytes(length - len(chars) + 4)
+        chars += draw.translate(_BYTE_TO_CHAR, _REJECTED_BYTES)
+    return chars[:length].decode("ascii")
 
 
 def _bad_character() -> DccError:

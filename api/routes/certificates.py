@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from api.accounts import Account
 from api.body import read_json
-from api.deps import AccountDep, LabAccountDep, charge_issuance, resources_of
+from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
 from api.metrics import type_label
 from api.pages.render import pdf_disposition, render_issued
 from api.problems import NotAcceptable, problem_for
@@ -115,7 +115,8 @@ def _outcome(error: DccError) -> str:
 
 def _record(resources: Resources, account: Account, issued: IssuedCertificate) -> None:
     """Count the certificate and write its audit line."""
-    resources.metrics.issued.labels(type_label(issued.test_type), "issued").inc()
+    metrics = resources.metrics
+    metrics.child(metrics.issued, type_label(issued.test_type), "issued").inc()
     record = {"event": "certificate_issued", "account": account.id, **issued.audit()}
     _audit.info(orjson.dumps(record).decode(), extra=_AUDIT_EXTRA)
 
@@ -129,11 +130,13 @@ def _record(resources: Resources, account: Account, issued: IssuedCertificate) -
         201: {"model": IssueResponse, "description": "issued", "content": qr_or_pdf_content()},
         **problems(400, 401, 406, 413, 415, 422, 429, 500, 503),
     },
-    openapi_extra=json_body(IssueRequestInput),
+    openapi_extra={**json_body(IssueRequestInput), **BEARER_SECURITY},
 )
-async def issue_certificate(request: Request, account: AccountDep) -> Response:
+async def issue_certificate(request: Request) -> Response:
     """Issue one certificate: the issue response as JSON, the QR code or the PDF by ``Accept``."""
     resources = resources_of(request)
+    metrics = resources.metrics
+    account = await account_of(request, resources)
     product = negotiate(request.headers.get("accept"))
     decision = await charge_issuance(resources, account, cost=1)
     payload = await read_json(request, resources.settings.max_body_bytes)
@@ -141,7 +144,7 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
     try:
         issued = await resources.runtime.issuer.issue_async(payload)
     except DccError as error:
-        resources.metrics.issued.labels("unknown", _outcome(error)).inc()
+        metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
     _record(resources, account, issued)
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
@@ -164,7 +167,7 @@ async def issue_certificate(request: Request, account: AccountDep) -> Response:
         pdf = await resources.in_render_thread(render)
         headers["Content-Disposition"] = pdf_disposition(issued.uvci)
         response = Response(pdf, 201, headers, media_type="application/pdf")
-    resources.metrics.issue_seconds.labels(product).observe(time.perf_counter() - started)
+    metrics.child(metrics.issue_seconds, product).observe(time.perf_counter() - started)
     return response
 
 
@@ -211,6 +214,7 @@ async def issue_batch(request: Request, account: LabAccountDep) -> Response:
     """Issue every item; each result keeps its index and holds a response or a problem."""
     resources = resources_of(request)
     settings = resources.settings
+    metrics = resources.metrics
     body = await read_json(request, settings.max_batch_body_bytes)
     items = _batch_items(body, settings.max_batch_items)
     decision = await charge_issuance(resources, account, cost=len(items))
@@ -225,8 +229,8 @@ async def issue_batch(request: Request, account: LabAccountDep) -> Response:
             _record(resources, account, result)
         else:
             failed += 1
-            resources.metrics.issued.labels("unknown", _outcome(result)).inc()
-    resources.metrics.issue_seconds.labels("batch").observe(time.perf_counter() - started)
+            metrics.child(metrics.issued, "unknown", _outcome(result)).inc()
+    metrics.child(metrics.issue_seconds, "batch").observe(time.perf_counter() - started)
     content = {
         "issued": len(results) - failed,
         "failed": failed,
