@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from api.ratelimit.rate import Rate
+from keys.files import write_atomically
 from signing.errors import ConfigError, DccError
 
 __all__ = [
@@ -276,21 +277,10 @@ def _entry(account: Account) -> dict[str, Any]:
 
 
 def _write_accounts(path: Path, accounts: list[Account]) -> None:
-    """Write to a 0600 temporary file beside ``path``, fsync, then rename over it."""
+    """Write the accounts file whole (0600 temporary file, fsync, rename over it)."""
     document = {"version": FILE_VERSION, "accounts": [_entry(account) for account in accounts]}
     data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
+    write_atomically(path, data, 0o600)
 
 
 @contextlib.contextmanager

@@ -7,10 +7,7 @@ renamed into place), encrypted when a passphrase is given.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from keys.eku import OID_FOR_TYPE, CertType
+from keys.files import write_atomically
 from keys.kid import compute_kid
 from keys.layout import CSCA_CERT_FILE, CSCA_KEY_FILE, DSC_CERT_FILE, DSC_KEY_FILE
 from signing.algorithms import PrivateKey
@@ -170,23 +168,6 @@ def _build_dsc(
     return builder.sign(csca_key, hashes.SHA256())
 
 
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to ``path`` via a temporary file created with ``mode``, then rename."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.fchmod(fd, mode)  # exact mode whatever the umask
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-
-
 def _private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase)
@@ -245,11 +226,11 @@ def generate_keys(
         dsc_key = _new_key(alg)
         dsc_name = _name(f"{country} DSC TEST (dcc-service)", organisation, country)
         dsc = _build_dsc(dsc_key, dsc_name, csca, csca_key, start, cert_types)
-        _write_atomically(paths[CSCA_KEY_FILE], _private_pem(csca_key, passphrase), 0o600)
-        _write_atomically(paths[DSC_KEY_FILE], _private_pem(dsc_key, passphrase), 0o600)
+        write_atomically(paths[CSCA_KEY_FILE], _private_pem(csca_key, passphrase), 0o600)
+        write_atomically(paths[DSC_KEY_FILE], _private_pem(dsc_key, passphrase), 0o600)
         pem = serialization.Encoding.PEM
-        _write_atomically(paths[CSCA_CERT_FILE], csca.public_bytes(pem), 0o644)
-        _write_atomically(paths[DSC_CERT_FILE], dsc.public_bytes(pem), 0o644)
+        write_atomically(paths[CSCA_CERT_FILE], csca.public_bytes(pem), 0o644)
+        write_atomically(paths[DSC_CERT_FILE], dsc.public_bytes(pem), 0o644)
     except OSError as exc:
         raise KeyMaterialError(
             f"cannot write keys to {directory}: {exc.strerror or exc}",
