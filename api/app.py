@@ -3,13 +3,16 @@
 ``create_app(settings)`` builds a FastAPI app whose lifespan opens the
 :class:`~api.resources.Resources` (keys, signer pool, accounts, limiters) and closes them at
 shutdown; nothing is loaded at import or construction time. ``dcc serve`` runs
-``uvicorn.run("api.app:app_from_env", factory=True)``, which reads ``DCC_*`` once per worker.
+``uvicorn.run("api.app:app_from_env", factory=True)``, which reads ``DCC_*`` once per worker
+and writes the audit lines straight to stdout. The single-issue route is mounted first, as a
+plain route (:mod:`api.endpoint`); the OpenAPI document describes it like the others.
 Every error is ``application/problem+json`` (:mod:`api.problems`); there is no CORS.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -18,13 +21,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from api.audit import AuditTrail
 from api.metrics import Metrics
-from api.middleware import CatchAllMiddleware, LatencyMiddleware, SecurityHeadersMiddleware
+from api.middleware import ServiceMiddleware
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
 from api.ratelimit import Limiter
 from api.resources import Clock, open_resources
-from api.routes import ROUTERS
+from api.routes import DOCUMENTED_ONLY, PLAIN_ROUTES, ROUTERS
 from api.routes.schemas import EXTRA_SCHEMAS
 from api.settings import Settings
 from signing.errors import DccError
@@ -45,11 +49,13 @@ def create_app(
     clock: Clock | None = None,
     issue_limiter: Limiter | None = None,
     verify_limiter: Limiter | None = None,
+    audit: AuditTrail | None = None,
 ) -> FastAPI:
     """The app for ``settings``; resources open when its lifespan starts.
 
     ``clock`` (aware datetimes) pins the issuer's and verifier's time; the limiters replace
-    the ones the settings describe. Both are for tests.
+    the ones the settings describe. Both are for tests. ``audit`` receives the audit lines
+    (default: the ``dcc.audit`` logger).
     """
     metrics = Metrics()
 
@@ -62,6 +68,7 @@ def create_app(
                 clock=clock,
                 issue_limiter=issue_limiter,
                 verify_limiter=verify_limiter,
+                audit=audit,
             )
         except DccError as error:
             _LOGGER.critical("start-up failed [%s]: %s", error.code, error.message)
@@ -81,12 +88,11 @@ def create_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.router.routes.extend(PLAIN_ROUTES)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages_router)
-    app.add_middleware(CatchAllMiddleware)
-    app.add_middleware(LatencyMiddleware, metrics=metrics)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ServiceMiddleware, metrics=metrics)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     return app
 
@@ -100,7 +106,7 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 title=app.title,
                 version=app.version,
                 description=app.description,
-                routes=app.routes,
+                routes=[*DOCUMENTED_ONLY, *app.routes],
             )
             _, extra = models_json_schema(
                 [(model, "validation") for model in EXTRA_SCHEMAS],
@@ -116,5 +122,8 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def app_from_env() -> FastAPI:
-    """The app configured from ``DCC_*`` (read once; the uvicorn factory of ``dcc serve``)."""
-    return create_app(Settings.from_env())
+    """The app configured from ``DCC_*`` (read once; the uvicorn factory of ``dcc serve``).
+
+    Audit lines go straight to stdout (:meth:`~api.audit.AuditTrail.to_fd`).
+    """
+    return create_app(Settings.from_env(), audit=AuditTrail.to_fd(sys.stdout.fileno()))

@@ -9,9 +9,11 @@ Every error response of the service is ``application/problem+json``::
 :class:`~signing.errors.DccError` (ours or raised by issuer/, verifier/, api.ratelimit) to a
 status, headers and body; :func:`install_problem_handlers` wires it, plus FastAPI's
 validation errors and Starlette's 404/405, into an app. Unexpected exceptions are turned
-into a generic 500 by :class:`api.middleware.CatchAllMiddleware`, which uses
-:func:`internal_error_response` from here. Messages of DccError never hold personal data
-(project rule), so ``detail`` is the error's message; 5xx answers hide it.
+into a generic 500 by :class:`api.middleware.ServiceMiddleware`, which uses
+:func:`internal_error_response` from here; plain ASGI endpoints (:mod:`api.endpoint`) answer
+their DccError with :func:`answer_dcc_error`, as the app's handler does. Messages of
+DccError never hold personal data (project rule), so ``detail`` is the error's message; 5xx
+answers hide it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ __all__ = [
     "ProblemFieldError",
     "RateLimited",
     "UnsupportedMediaType",
+    "answer_dcc_error",
     "error_response",
     "install_problem_handlers",
     "internal_error_response",
@@ -237,19 +240,28 @@ _HTTP_CODES: Final = {
 }
 
 
-async def _on_dcc_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DccError)
-    if status_for(exc) == 500:  # a bug or a start-up error seen late: say so, by code only
+def answer_dcc_error(error: DccError, method: str, route: str) -> Response:
+    """The problem response for ``error`` raised while serving ``method route``.
+
+    A 500 here means a bug or a start-up error seen late: it is logged, by code only.
+    """
+    if status_for(error) == 500:
         _LOGGER.error(
             "%s.%s [%s] reached the HTTP layer on %s %s",
-            type(exc).__module__,
-            type(exc).__qualname__,
-            exc.code,
-            request.method,
-            getattr(request.scope.get("route"), "path", "unmatched"),
+            type(error).__module__,
+            type(error).__qualname__,
+            error.code,
+            method,
+            route,
             extra={"event": "unexpected_dcc_error"},
         )
-    return error_response(exc)
+    return error_response(error)
+
+
+async def _on_dcc_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DccError)
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    return answer_dcc_error(exc, request.method, route)
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:

@@ -20,6 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from api.accounts import AccountStore
+from api.audit import AuditTrail
 from api.metrics import Metrics
 from api.ratelimit import Limiter, ResilientLimiter, build_limiter, create_redis_client
 from api.settings import Settings
@@ -47,7 +48,7 @@ _Args = TypeVarTuple("_Args")
 
 @dataclass(eq=False)
 class Resources:
-    """Everything routes need: settings, issuing runtime, accounts, limiters, metrics."""
+    """Everything routes need: settings, issuing runtime, accounts, limiters, metrics, audit."""
 
     settings: Settings
     runtime: IssuingRuntime
@@ -58,6 +59,7 @@ class Resources:
     verify_limiter: Limiter
     redis: aioredis.Redis | None
     metrics: Metrics
+    audit: AuditTrail
     render_threads: anyio.CapacityLimiter
     batch_threads: anyio.CapacityLimiter
     clock: Clock
@@ -100,10 +102,12 @@ def open_resources(
     clock: Clock | None = None,
     issue_limiter: Limiter | None = None,
     verify_limiter: Limiter | None = None,
+    audit: AuditTrail | None = None,
 ) -> Resources:
     """Load keys and accounts and build the limiters (raises DccError when anything is wrong).
 
-    ``issue_limiter``/``verify_limiter`` replace the ones the settings describe (tests).
+    ``issue_limiter``/``verify_limiter`` replace the ones the settings describe (tests);
+    ``audit`` is where audit lines go (default: the ``dcc.audit`` logger).
     """
     now = clock or _utc_now
     runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
@@ -144,6 +148,7 @@ def open_resources(
         verify_limiter=verify_limiter,
         redis=redis,
         metrics=metrics,
+        audit=audit or AuditTrail.to_logger(),
         render_threads=anyio.CapacityLimiter(RENDER_THREADS),
         batch_threads=anyio.CapacityLimiter(BATCH_THREADS),
         clock=now,

@@ -1,14 +1,23 @@
-"""The HTTP routes, one module per area; :data:`ROUTERS` lists them for ``create_app``."""
+"""The HTTP routes, one module per area, as ``create_app`` mounts them.
+
+:data:`PLAIN_ROUTES` come first (plain ASGI routes, :mod:`api.endpoint`), then the FastAPI
+:data:`ROUTERS`; :data:`DOCUMENTED_ONLY` describes the plain routes in the OpenAPI document.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from api.routes import certificates, health, metrics, trust, verify
 
-__all__ = ["ROUTERS"]
+__all__ = ["DOCUMENTED_ONLY", "PLAIN_ROUTES", "ROUTERS"]
+
+PLAIN_ROUTES: Final[tuple[BaseRoute, ...]] = (certificates.ISSUE_ROUTE,)
+DOCUMENTED_ONLY: Final[tuple[APIRoute, ...]] = (certificates.ISSUE_DOC_ROUTE,)
 
 ROUTERS: Final[tuple[APIRouter, ...]] = (
     certificates.router,
