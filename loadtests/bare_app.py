@@ -7,7 +7,12 @@ parsing, validation, issuing, audit, metrics and middleware. It runs under uvico
 the settings ``dcc serve`` uses, read from :func:`api.cli.serve.uvicorn_options` (factory
 app, workers, no proxy headers, no server header, the same logging configuration).
 
-Run: ``.venv/bin/python -m loadtests.bare_app --port P [--workers N] [--response-bytes B]``.
+With ``--plain`` the endpoint is mounted the way ``dcc serve`` mounts its single-issue route
+(:func:`api.endpoint.plain_route`, outside FastAPI's request handling): a second,
+informational baseline showing what that route kind costs with no work at all.
+
+Run: ``.venv/bin/python -m loadtests.bare_app --port P [--workers N] [--response-bytes B]
+[--plain]``.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from api.cli.serve import uvicorn_options
+from api.endpoint import plain_route
 
-__all__ = ["RESPONSE_BYTES_ENV", "constant_body", "create_bare_app", "main"]
+__all__ = ["PLAIN_ENV", "RESPONSE_BYTES_ENV", "constant_body", "create_bare_app", "main"]
 
 RESPONSE_BYTES_ENV: Final = "DCC_BARE_RESPONSE_BYTES"
+PLAIN_ENV: Final = "DCC_BARE_PLAIN"
 _DEFAULT_BYTES: Final = 1200
 _PREFIX: Final = b'{"uvci":"bare","padding":"'
 _SUFFIX: Final = b'"}'
@@ -39,14 +46,19 @@ def constant_body(size: int) -> bytes:
 
 
 def create_bare_app() -> FastAPI:
-    """The bare app; the response size comes from ``DCC_BARE_RESPONSE_BYTES``."""
+    """The bare app; the response size comes from ``DCC_BARE_RESPONSE_BYTES``, the route kind
+    from ``DCC_BARE_PLAIN`` (``1``: a plain route, else a FastAPI route)."""
     body = constant_body(int(os.environ.get(RESPONSE_BYTES_ENV, _DEFAULT_BYTES)))
     app = FastAPI(title="bare", openapi_url=None, docs_url=None, redoc_url=None)
 
-    @app.post("/v1/certificates", status_code=201, response_class=Response)
     async def issue(request: Request) -> Response:
         await request.body()
         return Response(body, 201, media_type="application/json")
+
+    if os.environ.get(PLAIN_ENV) == "1":
+        app.router.routes.append(plain_route("/v1/certificates", issue, methods=["POST"]))
+    else:
+        app.post("/v1/certificates", status_code=201, response_class=Response)(issue)
 
     @app.get("/healthz", response_class=Response)
     async def healthz() -> Response:
@@ -63,8 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--response-bytes", type=int, default=_DEFAULT_BYTES)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--plain", action="store_true", help="mount it as dcc's plain route")
     args = parser.parse_args(argv)
     os.environ[RESPONSE_BYTES_ENV] = str(args.response_bytes)
+    os.environ[PLAIN_ENV] = "1" if args.plain else "0"
     uvicorn.run(
         "loadtests.bare_app:create_bare_app",
         **uvicorn_options(

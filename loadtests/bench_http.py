@@ -1,13 +1,15 @@
 """Bench 4: ``POST /v1/certificates`` through ``dcc serve`` vs a bare endpoint, over HTTP.
 
-Three servers run side by side on free loopback ports with the same uvicorn settings and
-worker count: the bare endpoint (:mod:`loadtests.bare_app`, a constant JSON answer of the
-issue response's size), ``dcc serve`` with in-process quotas, and ``dcc serve`` with quotas
-in a private ``redis-server``. Quotas are set so high that every request is checked (two
-GCRA hits: the account, then the deployment) but none is refused. One load generator
+Four servers run side by side on free loopback ports with the same uvicorn settings and
+worker count: the bare endpoint (:mod:`loadtests.bare_app`: a FastAPI route answering a
+constant JSON of the issue response's size; the baseline of both targets), the same bare
+endpoint mounted as a plain route as ``dcc serve`` mounts its issue route (informational:
+the floor of that route kind), ``dcc serve`` with in-process quotas, and ``dcc serve`` with
+quotas in a private ``redis-server``. Quotas are set so high that every request is checked
+(two GCRA hits: the account, then the deployment) but none is refused. One load generator
 (wrk, else :mod:`loadtests.loadgen`'s asyncio one) loads each server in turn, several
-rounds, interleaved, so a noisy neighbour hits all three alike; the table gives the median
-round. Every answer must be 2xx.
+rounds, interleaved, so a noisy neighbour hits all alike; the table gives the median
+round and each ratio is against the FastAPI bare endpoint. Every answer must be 2xx.
 
 Run: ``.venv/bin/python -m loadtests.bench_http [--duration S] [--rounds R] [--workers N]``.
 """
@@ -31,6 +33,7 @@ __all__ = ["HTTP_TARGETS", "Endpoint", "main", "render", "report", "run"]
 
 HTTP_TARGETS: Final = {"dcc serve, in-process quotas": 0.60, "dcc serve, Redis quotas": 0.50}
 BARE: Final = "bare endpoint (same framework, constant body)"
+BARE_PLAIN: Final = "bare plain route (as dcc mounts its issue route; informational)"
 UNLIMITED: Final = "1000000/second"
 _BODIES: Final = 64
 
@@ -65,7 +68,7 @@ def _issue_once(server: Server, key: str, body: str) -> bytes:
 def run(
     *, duration: float = 8.0, rounds: int = 3, workers: int = 1, connections: int = 32
 ) -> list[Endpoint]:
-    """Start the three servers, load each ``rounds`` times, stop them; return the runs."""
+    """Start the four servers, load each ``rounds`` times, stop them; return the runs."""
     bodies = [json.dumps(body, ensure_ascii=False) for body in sample_requests(_BODIES)]
     with ServerSet() as servers:
         accounts = servers.root / "accounts.json"
@@ -81,8 +84,12 @@ def run(
         redis = servers.start_dcc("dcc-redis", {**env, "DCC_REDIS_URL": redis_url}, workers=workers)
         _issue_once(redis, key, bodies[0])
         bare = servers.start_bare("bare", workers=workers, response_bytes=response_size)
+        plain = servers.start_bare(
+            "bare-plain", workers=workers, response_bytes=response_size, plain=True
+        )
         targets = [
             (BARE, bare),
+            (BARE_PLAIN, plain),
             ("dcc serve, in-process quotas", memory),
             ("dcc serve, Redis quotas", redis),
         ]

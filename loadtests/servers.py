@@ -196,8 +196,11 @@ class ServerSet:
         self._wait(server, "/readyz")
         return server
 
-    def start_bare(self, name: str, *, workers: int, response_bytes: int) -> Server:
-        """The bare endpoint (same uvicorn settings as ``dcc serve``) on a free port."""
+    def start_bare(
+        self, name: str, *, workers: int, response_bytes: int, plain: bool = False
+    ) -> Server:
+        """The bare endpoint (same uvicorn settings as ``dcc serve``) on a free port
+        (``plain``: mounted as a plain route, like dcc's single-issue route)."""
         port = free_port()
         argv = [
             sys.executable,
@@ -209,6 +212,7 @@ class ServerSet:
             str(workers),
             "--response-bytes",
             str(response_bytes),
+            *(["--plain"] if plain else []),
         ]
         server = self._spawn(name, argv, {}, port)
         self._wait(server, "/healthz")
