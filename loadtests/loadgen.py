@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -62,8 +63,14 @@ def generator_name() -> str:
     return "wrk" if shutil.which("wrk") else "python-asyncio"
 
 
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f]")
+
+
 def _lua_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # quotes and backslashes escaped as Lua wants
+    """``text`` as a Lua 5.1 string literal (UTF-8 kept; quotes, backslashes and control
+    characters escaped, the latter as ``\\ddd``: Lua has no ``\\u`` escape)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(lambda match: f"\\{ord(match.group()):03d}", escaped) + '"'
 
 
 def _wrk_script(path: str, headers: Mapping[str, str], bodies: Sequence[str]) -> str:
@@ -114,7 +121,9 @@ def _run_wrk(
             timeout=duration + 60,
             check=True,
         )
-    line = next(x for x in result.stdout.splitlines() if x.startswith(_WRK_MARK))
+    line = next((x for x in result.stdout.splitlines() if x.startswith(_WRK_MARK)), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no result (its script failed?): {result.stderr.strip()}")
     data = json.loads(line[len(_WRK_MARK) :])
     return LoadResult(
         generator="wrk",
