@@ -2,9 +2,11 @@
 
 :func:`validate_issue_request` walks an already-parsed JSON body, checks every rule of the
 DESIGN "Issue request" contract, and raises :class:`RequestInvalid` with *all* broken rules
-(one :class:`FieldError` each, with a dotted path and a stable code). The JSON models for
-the OpenAPI document live in :mod:`issuer.request_models` and are re-exported here; the
-value rules live in :mod:`issuer.request_rules`.
+(one :class:`FieldError` each, with a dotted path and a stable code). A fast path reads the
+common valid request directly and hands anything else to the full collector, which alone
+words errors (see "the fast path" below). The JSON models for the OpenAPI document live in
+:mod:`issuer.request_models` and are re-exported here; the value rules live in
+:mod:`issuer.request_rules`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from pydantic import BaseModel
 
 from issuer.errors import ConfigError, FieldError, RequestInvalid
 from issuer.request_models import DESIGN_EXAMPLE, IssueRequestInput, PersonInput, TestInput
-from issuer.request_reader import SectionReader, blank_to_none
+from issuer.request_reader import SectionReader, Unclear, blank_to_none, exact_str, quick_text
 from issuer.request_rules import (
     FREE_TEXT_MAX_LENGTH,
+    TEST_TYPE_ALIASES,
     check_date_of_birth,
     check_result,
     check_sample_time,
@@ -104,8 +107,20 @@ def validate_issue_request(
     """
     if now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    if isinstance(data, BaseModel):
+    if type(data) is not dict and isinstance(data, BaseModel):
         data = data.model_dump(exclude_unset=True)
+    if type(data) is dict:
+        try:
+            return _quick(data, now, devices, policy)
+        except Unclear:
+            pass  # the full collector names every broken rule
+    return _collect(data, now=now, devices=devices, policy=policy)
+
+
+def _collect(
+    data: object, *, now: datetime, devices: DeviceRegistry, policy: RequestPolicy
+) -> NegativeTestRequest:
+    """The full collector: every rule on every field, every error in one RequestInvalid."""
     if not isinstance(data, Mapping):
         raise RequestInvalid(
             [FieldError("", "body_not_object", "the request body must be a JSON object")]
@@ -197,3 +212,75 @@ def _test(
     if len(test.errors) > before or test_type is None or sampled is None or result is None:
         return None
     return test_type, device, naat_name, sampled, result, facility
+
+
+# --- the fast path -----------------------------------------------------------------------
+#
+# Nearly every request is valid and plainly shaped. _quick reads such a request directly
+# (exact types, dict lookups, the same value rules) and gives up with Unclear at the first
+# thing that is absent where the contract needs it, of another type, unknown, or refused by
+# a rule; validate_issue_request then runs _collect, which reports every problem. So _quick
+# accepts a subset of what _collect accepts, with the same result (checked by
+# tests/issuer/test_request_fast.py), and never decides an error list.
+
+
+def _quick(
+    data: dict[object, object], now: datetime, devices: DeviceRegistry, policy: RequestPolicy
+) -> NegativeTestRequest:
+    """The request normalised as :func:`_collect` would; Unclear when it might not be valid."""
+    person = data.get("person")
+    test = data.get("test")
+    if type(person) is not dict or type(test) is not dict or not data.keys() <= _BODY_FIELDS:
+        raise Unclear
+    if not (person.keys() <= _PERSON_FIELDS and test.keys() <= _TEST_FIELDS):
+        raise Unclear
+    # The cheap rules first, so that a broken request reaches _collect soon.
+    dob = check_date_of_birth(exact_str(person.get("date_of_birth")), "", now=now)
+    result = check_result(exact_str(test.get("result")), "")
+    test_type = TEST_TYPE_ALIASES.get(exact_str(test.get("type")))
+    if isinstance(dob, FieldError) or isinstance(result, FieldError) or test_type is None:
+        raise Unclear
+    sampled = check_sample_time(
+        exact_str(test.get("sample_collected_at")),
+        "",
+        now=now,
+        clock_skew=policy.clock_skew,
+        max_age=policy.max_sample_age,
+    )
+    if isinstance(sampled, FieldError):
+        raise Unclear
+    device = test.get("device")
+    if device is not None and (type(device) is not str or not device.strip()):
+        raise Unclear  # of another type, or blank (= absent for the rules)
+    naat_name = quick_text(test.get("name"), FREE_TEXT_MAX_LENGTH)
+    if test_type == TEST_TYPE_RAT:
+        if device is None or naat_name is not None or devices.check(device) is not None:
+            raise Unclear
+    elif device is not None:  # NAAT
+        raise Unclear
+    facility = quick_text(test.get("facility"), FREE_TEXT_MAX_LENGTH)
+    get, limit = person.get, policy.max_name_length
+    family, fnt = _quick_name(get("family_name"), get("family_name_standardised"), limit)
+    given, gnt = _quick_name(get("given_name"), get("given_name_standardised"), limit)
+    if family is None and given is None:
+        raise Unclear
+    return NegativeTestRequest(
+        family, given, fnt, gnt, dob, test_type, device, naat_name, sampled, result, facility
+    )
+
+
+def _quick_name(value: object, override: object, limit: int) -> tuple[str | None, str | None]:
+    """The cleaned name and its standardised form, as :func:`_name` finds them."""
+    name = quick_text(value, limit)
+    if override is not None:
+        override = exact_str(override).strip()
+        if override:
+            if name is None or not is_standardised(override):
+                raise Unclear
+            return name, override
+    if name is None:
+        return None, None
+    standardised = to_icao(name, max_length=limit)
+    if not standardised:
+        raise Unclear
+    return name, standardised

@@ -3,6 +3,9 @@
 :class:`SectionReader` checks JSON types, required and unknown fields, runs the value rules
 of :mod:`issuer.request_rules`, and appends each :class:`FieldError` (with its dotted path)
 to a list shared by the whole request, so that one answer names every problem.
+
+:func:`exact_str` and :func:`quick_text` read a field for the fast path of
+:mod:`issuer.request`: they raise :class:`Unclear` instead of recording anything.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Concatenate, ParamSpec, TypeVar
 
 from issuer.errors import FieldError
+from issuer.request_rules import clean_text
 
-__all__ = ["SectionReader", "blank_to_none"]
+__all__ = ["SectionReader", "Unclear", "blank_to_none", "exact_str", "quick_text"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -107,3 +111,28 @@ def _echo_key(key: object) -> str:
     text = key if isinstance(key, str) else ""
     ok = 0 < len(text) <= _MAX_KEY_ECHO and text.isascii() and text.isprintable()
     return text if ok else "?"
+
+
+class Unclear(Exception):
+    """The fast path cannot vouch for a request: the full collector must judge it.
+
+    Raised for anything but the plain valid shape, so that only the collector ever decides
+    (and words) an error.
+    """
+
+
+def exact_str(value: object) -> str:
+    """``value`` when it is exactly a ``str`` (subclasses go to the collector too)."""
+    if type(value) is not str:
+        raise Unclear
+    return value
+
+
+def quick_text(value: object, max_length: int) -> str | None:
+    """Optional free text cleaned by :func:`clean_text`; None when absent or blank."""
+    if value is None:
+        return None
+    text = clean_text(exact_str(value), "", max_length=max_length)
+    if isinstance(text, FieldError):
+        raise Unclear
+    return text

@@ -22,6 +22,7 @@ by States"):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
@@ -94,8 +95,10 @@ _SEPARATORS: Final = _SPACES + _SPACES_2 + _DASHES + _DASHES_2
 # The whole translate table: ASCII (A-Z and < kept, separators to "<", the rest dropped), the
 # script tables, every separator, and combining marks (dropped: they only remain where no
 # precomposed letter exists, and the base letter is transliterated on its own).
+# A-Z map to themselves explicitly: str.translate raises (and swallows) a LookupError for
+# every character missing from the table, which costs more than the lookup itself.
 _TABLE: Final[dict[int, str | None]] = {
-    **{cp: None for cp in range(0x80) if not 0x41 <= cp <= 0x5A},
+    **{cp: None if not 0x41 <= cp <= 0x5A else chr(cp) for cp in range(0x80)},
     **{cp: None for cp in range(0x300, 0x370)},
     **{ord(ch): "<" for ch in _SEPARATORS},
     ord("<"): "<",  # already standardised input stays as it is
@@ -108,10 +111,10 @@ _TABLE: Final[dict[int, str | None]] = {
 
 # Dropped before NFKC, which would turn them into a space plus a combining mark (a spurious
 # separator): spacing accents used as apostrophes (´ ` ¨ ...), and the micro sign (NFKC: μ).
-_PRE_NFKC_DROP: Final[dict[int, None]] = dict.fromkeys(
-    map(ord, "\u00a8\u00af\u00b4\u00b5\u00b8\u02d8\u02d9\u02da\u02db\u02dc\u02dd\u037a\u0384"
-             "\u0385\u1fbd\u1fbf\u1fc0\u1fc1\u1fcd\u1fce\u1fcf\u1fdd\u1fde\u1fdf\u1fed\u1fee"
-             "\u1fef\u1ffd\u1ffe\u203e\uffe3")
+_PRE_NFKC_DROP_RE: Final = re.compile(
+    "[\u00a8\u00af\u00b4\u00b5\u00b8\u02d8\u02d9\u02da\u02db\u02dc\u02dd\u037a\u0384"
+    "\u0385\u1fbd\u1fbf\u1fc0\u1fc1\u1fcd\u1fce\u1fcf\u1fdd\u1fde\u1fdf\u1fed\u1fee"
+    "\u1fef\u1ffd\u1ffe\u203e\uffe3]"
 )  # fmt: skip
 
 _SEPARATOR_CATEGORIES: Final = frozenset({"Zs", "Zl", "Zp", "Pd"})
@@ -151,25 +154,68 @@ def to_icao(name: str, *, max_length: int = MAX_STANDARDISED_LENGTH) -> str:
     """
     if max_length < 1:
         raise ConfigError("max_length must be at least 1", code="transliteration_config_invalid")
-    if name.isascii():
-        text = name.upper()
+    if name.isascii():  # the table maps every ASCII character to A-Z, "<" or nothing
+        text = name.upper().translate(_TABLE)
     else:
-        text = unicodedata.normalize("NFKC", name.translate(_PRE_NFKC_DROP)).upper()
-        # upper() can decompose (ΐ → Ϊ + U+0301): compose again so the tables match.
-        text = unicodedata.normalize("NFC", text)
-        if _GREEK_RE.search(text):
-            text = _greek(text)
-        if _ARABIC_RE.search(text):
-            text = _arabic(text)
+        # Most names are Latin or Cyrillic: one lookup per character (see _direct_table); a
+        # character outside that table stays as it is, is found unmapped, and takes the
+        # full path.
+        text = name.translate(_direct_table())
+        if _UNMAPPED_RE.search(text):
+            text = _transliterate(name)
+    return _tidy(text, max_length)
+
+
+def _transliterate(name: str) -> str:
+    """The letters of ``name`` in ``A-Z`` and ``<``, before separators are tidied."""
+    if _PRE_NFKC_DROP_RE.search(name):
+        name = _PRE_NFKC_DROP_RE.sub("", name)
+    text = unicodedata.normalize("NFKC", name).upper()
+    # upper() can decompose (ΐ → Ϊ + U+0301): compose again so the tables match.
+    text = unicodedata.normalize("NFC", text)
+    if _GREEK_RE.search(text):
+        text = _greek(text)
+    if _ARABIC_RE.search(text):
+        text = _arabic(text)
     text = text.translate(_TABLE)
     if _UNMAPPED_RE.search(text):
         text = _UNMAPPED_RE.sub(_fallback, text)
+    return text
+
+
+def _tidy(text: str, max_length: int) -> str:
+    """Collapse separator runs, drop them at both ends, cut at ``max_length``."""
     if "<<" in text:
         text = _SEPARATOR_RUN_RE.sub("<", text)
     text = text.strip("<")
     if len(text) > max_length:
         text = text[:max_length].rstrip("<")
     return text
+
+
+# ASCII, Latin-1 Supplement, Latin Extended-A, and Cyrillic (which has no context rules).
+_DIRECT_RANGES: Final = (range(0x180), range(0x400, 0x500))
+
+
+@functools.cache
+def _direct_table() -> dict[int, str]:
+    """``_transliterate(ch)`` for each character of ``_DIRECT_RANGES`` that stands alone.
+
+    A name made only of such characters transliterates character by character: each one's
+    compatibility decomposition starts with a starter (combining class 0) and none is Greek
+    or Arabic, so normalisation, upper-casing and the context rules never join neighbours
+    (tests/issuer/test_transliterate_fast.py checks every pair against the full path).
+    """
+    table = {}
+    for cp in (cp for block in _DIRECT_RANGES for cp in block):
+        char = _PRE_NFKC_DROP_RE.sub("", chr(cp))
+        forms = [unicodedata.normalize("NFKD", form) for form in (char, char.upper())]
+        if any(form and unicodedata.combining(form[0]) for form in forms):
+            continue
+        if any(_GREEK_RE.search(form) or _ARABIC_RE.search(form) for form in forms):
+            continue
+        table[cp] = _transliterate(chr(cp))
+    return table
 
 
 def is_standardised(value: str) -> bool:
