@@ -93,12 +93,12 @@ def decision_from_us(
     ``verdict`` is 1 (allowed), 0 (denied) or -1 (impossible: cost above the burst); the
     durations are microseconds.
     """
-    return Decision(
-        allowed=verdict == 1,
-        limit=rate.burst,
-        remaining=max(0, remaining),
-        retry_after=retry_after_us / 1_000_000 if verdict == 0 else 0.0,
-        reset_after=max(0, reset_after_us) / 1_000_000,
-        policy=rate.policy,
-        impossible=verdict == -1,
+    return Decision(  # positional: this runs at every hit
+        verdict == 1,
+        rate.burst,
+        remaining if remaining > 0 else 0,
+        retry_after_us / 1_000_000 if verdict == 0 else 0.0,
+        (reset_after_us if reset_after_us > 0 else 0) / 1_000_000,
+        rate.policy,
+        verdict == -1,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from signing.errors import ConfigError
 
@@ -51,6 +51,9 @@ class Rate:
     count: int
     period_seconds: float
     burst: int
+    # Derived once here, not at every hit (each limiter decision reads them).
+    _interval_us: int = field(init=False, repr=False, compare=False)
+    _policy: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_COUNT:
@@ -61,6 +64,9 @@ class Rate:
             raise _invalid("rate period must be a positive number of seconds")
         if self.period_seconds * 1_000_000 / self.count < 0.5:
             raise _invalid("rate too fast: more than one cell per microsecond")
+        interval_us = max(1, round(self.period_seconds * 1_000_000 / self.count))
+        object.__setattr__(self, "_interval_us", interval_us)
+        object.__setattr__(self, "_policy", self._format_policy())
         if self.depth_us > _MAX_DEPTH_US:
             raise _invalid("rate bucket too deep: burst x period / count exceeds 26 days")
 
@@ -89,17 +95,20 @@ class Rate:
     @property
     def emission_interval_us(self) -> int:
         """The emission interval in whole microseconds, as the GCRA uses it (at least 1)."""
-        return max(1, round(self.period_seconds * 1_000_000 / self.count))
+        return self._interval_us
 
     @property
     def depth_us(self) -> int:
         """Microseconds of backlog the bucket holds when empty: ``burst`` intervals."""
-        return self.burst * self.emission_interval_us
+        return self.burst * self._interval_us
 
     @property
     def policy(self) -> str:
         """The ``RateLimit-Policy`` value: ``"<count>;w=<period>"``, plus ``;burst=<burst>``
         when the burst differs from the count."""
+        return self._policy
+
+    def _format_policy(self) -> str:
         period = self.period_seconds
         window = str(int(period)) if period.is_integer() else f"{period:g}"
         text = f"{self.count};w={window}"

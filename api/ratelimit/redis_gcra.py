@@ -1,4 +1,4 @@
-"""The GCRA in one Lua script on Redis: one key and one round trip per decision.
+"""The GCRA in one Lua script on Redis: one key per decision; concurrent ones share a trip.
 
 The script reads the key's theoretical arrival time (TAT, integer microseconds), takes
 ``now`` from ``redis.call('TIME')`` so every replica shares the server's clock, and writes
@@ -10,8 +10,10 @@ the Lua boundary as integers; the stored TAT is written with ``%.0f``, never ``t
 (which would round to 14 digits). Redis 7 replicates the script's effects (the ``SET``),
 so calling ``TIME`` inside it is allowed.
 
-The script is registered with ``register_script``: redis-py sends ``EVALSHA`` and reloads
-the script on ``NOSCRIPT`` (e.g. after a Redis restart emptied the script cache).
+Calls go through a :class:`~api.ratelimit.batching.ScriptBatcher`: concurrent hits share
+one round trip (a pipeline of ``EVALSHA``, one per hit, each on its own key, applied in the
+order of the calls), and ``NOSCRIPT`` (e.g. after a Redis restart emptied the script cache)
+loads the script and sends the affected hits again.
 
 Test hook: :meth:`RedisLimiter.hit_at` passes an explicit ``now`` as a fourth argument so
 tests can compare the script with a model under a controlled clock. Production code never
@@ -27,6 +29,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from api.ratelimit.base import Decision, check_cost, decision_from_us
+from api.ratelimit.batching import DEFAULT_MAX_BATCH, ScriptBatcher
 from api.ratelimit.rate import Rate
 
 __all__ = ["GCRA_LUA", "RedisLimiter"]
@@ -73,15 +76,21 @@ class RedisLimiter:
     """GCRA limiter shared by every replica through one Redis (or Cluster)."""
 
     def __init__(
-        self, client: aioredis.Redis, *, prefix: str = "dcc:rl:", owns_client: bool = True
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str = "dcc:rl:",
+        owns_client: bool = True,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         """Use ``client`` (see :func:`api.ratelimit.factory.create_redis_client`); every
         bucket key is ``prefix + key``. :meth:`close` closes the client only if
-        ``owns_client`` (pass False when several limiters share one client)."""
+        ``owns_client`` (pass False when several limiters share one client).
+        ``max_batch`` bounds the hits sent in one round trip."""
         self._client = client
         self._prefix = prefix
         self._owns_client = owns_client
-        self._script = client.register_script(GCRA_LUA)
+        self._batcher = ScriptBatcher(client, GCRA_LUA, max_batch=max_batch)
 
     @property
     def prefix(self) -> str:
@@ -108,13 +117,17 @@ class RedisLimiter:
             return False
 
     async def close(self) -> None:
-        """Close the client and its connection pool, if this limiter owns them."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Stop batching (pending hits are cancelled) and close the client and its
+        connection pool, if this limiter owns them."""
+        try:
+            await self._batcher.aclose()
+        finally:
+            if self._owns_client:
+                await self._client.aclose()
 
     async def _run(self, key: str, rate: Rate, cost: int, now: tuple[int, ...]) -> Decision:
         check_cost(cost)
         args = (rate.emission_interval_us, rate.burst, cost, *now)
-        reply = await self._script(keys=[self._prefix + key], args=args)
-        verdict, remaining, retry_us, reset_us = (int(value) for value in reply)
-        return decision_from_us(verdict, remaining, retry_us, reset_us, rate)
+        reply = await self._batcher.call(self._prefix + key, args)
+        verdict, remaining, retry_us, reset_us = reply
+        return decision_from_us(int(verdict), int(remaining), int(retry_us), int(reset_us), rate)

@@ -25,7 +25,6 @@ the same event names (e.g. to count them in metrics).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from typing import Literal, get_args
 from redis.exceptions import RedisError
 
 from api.ratelimit.base import Decision, Limiter, check_cost, key_kind
+from api.ratelimit.deadlines import SharedDeadline
 from api.ratelimit.errors import LimiterUnavailable
 from api.ratelimit.memory import InMemoryLimiter
 from api.ratelimit.rate import Rate
@@ -121,7 +121,7 @@ class ResilientLimiter:
         self._threshold = breaker_threshold
         self._breaker_reset = breaker_reset
         self._divisor = fallback_divisor
-        self._call_timeout = call_timeout
+        self._deadline = SharedDeadline(call_timeout)  # one timer, not one per call
         self._clock = clock
         self._log = logger
         self._on_decision = on_decision
@@ -154,11 +154,10 @@ class ResilientLimiter:
         ``degrade_for``) leaves no way to decide.
         """
         check_cost(cost)
-        call, probe = self._may_call_redis()
+        call, probe = (True, False) if self._opened_at is None else self._may_call_redis()
         if call:
             try:
-                async with asyncio.timeout(self._call_timeout):
-                    decision = await self._primary.hit(key, rate, cost)
+                decision = await self._deadline.run(self._primary.hit(key, rate, cost))
             except _STORE_ERRORS as exc:
                 self._record_failure(exc)
             else:
@@ -212,6 +211,8 @@ class ResilientLimiter:
             self._emit("ratelimit_circuit_open")
 
     def _record_success(self) -> None:
+        if self._failures == 0 and self._outage_since is None and self._opened_at is None:
+            return  # healthy and already known to be: nothing to record (the common case)
         self._failures = 0
         if self._opened_at is not None:
             self._opened_at = None
