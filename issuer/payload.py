@@ -3,6 +3,11 @@
 Everything here is pure data shaping: no clock, no keys. Times are integers (NumericDate),
 ``sc`` is written as ``YYYY-MM-DDThh:mm:ssZ``, absent optional fields are omitted (never
 ``null``), and the claims are encoded as deterministic CBOR.
+
+:func:`test_certificate` builds every map directly in canonical CBOR key order (length
+first, then bytewise: RFC 7049 §3.9, what ``cbor2.dumps(canonical=True)`` writes), so the
+issuer encodes its claims with a plain ``cbor2.dumps`` (:func:`encode_canonical_claims`):
+no canonical mode (~10 µs) and no re-sorting pass. :func:`encode_claims` takes any DCC.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "CWT_ISS",
     "DCC_VERSION",
     "CwtClaims",
+    "encode_canonical_claims",
     "encode_claims",
     "format_sample_time",
     "parse_claims",
@@ -43,38 +49,56 @@ DCC_VERSION_GIVEN_NAME_ONLY: Final = "1.3.2"  # fnt became optional in 1.3.2
 
 
 def format_sample_time(moment: datetime) -> str:
-    """``sc`` as the spec recommends: UTC, seconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _names(request: NegativeTestRequest) -> dict[str, str]:
-    fields = {
-        "fn": request.family_name,
-        "fnt": request.family_name_standardised,
-        "gn": request.given_name,
-        "gnt": request.given_name_standardised,
-    }
-    return {key: value for key, value in fields.items() if value}
+    """``sc`` as the spec recommends: UTC, seconds, ``Z`` (``YYYY-MM-DDThh:mm:ssZ``)."""
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat()[:19] + "Z"  # ~2x cheaper than strftime (fractions cut off)
 
 
 def test_certificate(
     request: NegativeTestRequest, *, uvci: str, country: str, issuer_name: str
 ) -> dict[str, Any]:
-    """The DCC JSON (schema 1.3.x) for one negative test."""
-    entry: dict[str, str] = {"tg": DISEASE_COVID19, "tt": request.test_type}
-    if request.test_type == TEST_TYPE_RAT:
+    """The DCC JSON (schema 1.3.x) for one negative test, every map in canonical key order.
+
+    Orders (length first, then bytewise): ``t, dob, nam, ver``; ``fn, gn, fnt, gnt``;
+    ``ci, co, is, ma, nm, sc, tc, tg, tr, tt``. Absent optional fields are omitted.
+    """
+    entry: dict[str, str] = {"ci": uvci, "co": country, "is": issuer_name}
+    test_type = request.test_type
+    if test_type == TEST_TYPE_RAT:
         assert request.device is not None
         entry["ma"] = request.device
     elif request.naat_name:
         entry["nm"] = request.naat_name
     entry["sc"] = format_sample_time(request.sample_collected_at)
-    entry["tr"] = request.result
     if request.facility:
         entry["tc"] = request.facility
-    entry.update({"co": country, "is": issuer_name, "ci": uvci})
-    names = _names(request)
-    version = DCC_VERSION if "fnt" in names else DCC_VERSION_GIVEN_NAME_ONLY
-    return {"ver": version, "nam": names, "dob": request.date_of_birth, "t": [entry]}
+    entry["tg"] = DISEASE_COVID19
+    entry["tr"] = request.result
+    entry["tt"] = test_type
+    names: dict[str, str] = {}
+    if request.family_name:
+        names["fn"] = request.family_name
+    if request.given_name:
+        names["gn"] = request.given_name
+    if request.family_name_standardised:
+        names["fnt"] = request.family_name_standardised
+        version = DCC_VERSION
+    else:
+        version = DCC_VERSION_GIVEN_NAME_ONLY
+    if request.given_name_standardised:
+        names["gnt"] = request.given_name_standardised
+    return {"t": [entry], "dob": request.date_of_birth, "nam": names, "ver": version}
+
+
+def encode_canonical_claims(dcc: Mapping[str, Any], *, iss: str, iat: int, exp: int) -> bytes:
+    """:func:`encode_claims` for a DCC whose maps are already in canonical key order.
+
+    That is what :func:`test_certificate` returns; the bytes are then those of
+    :func:`encode_claims` at a plain ``cbor2.dumps``'s cost (~3.5 µs instead of ~10).
+    Anything else must go through :func:`encode_claims`.
+    """
+    # The keys 1, 4, 6, -260 are in canonical order (one-byte heads first).
+    return cbor2.dumps({CWT_ISS: iss, CWT_EXP: exp, CWT_IAT: iat, CWT_HCERT: {1: dcc}})
 
 
 def encode_claims(dcc: Mapping[str, Any], *, iss: str, iat: int, exp: int) -> bytes:

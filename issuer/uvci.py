@@ -5,18 +5,20 @@ Form issued here (hcert.md §4)::
     URN:UVCI:01:<CC>:<opaque>#<check>             scheme 1 (default)
     URN:UVCI:01:<CC>:<issuer>/<opaque>#<check>    scheme 2 (``issuer_prefix``)
 
-The opaque part is drawn from :mod:`secrets` over ``A-Z0-9`` (26 characters ≈ 134 bits):
-unguessable, and unique without any counter or shared state between processes. The check
-character is Luhn mod N with N = 38 over ``A-Z 0-9 / :`` computed on the whole string before
-``#``, including ``URN:UVCI:``; it detects every single-character substitution.
+The opaque part is drawn from the OS CSPRNG (``os.urandom``, what :mod:`secrets` uses) over
+``A-Z0-9`` (26 characters ≈ 134 bits): unguessable, and unique without any counter or
+shared state between processes. The check character is Luhn mod N with N = 38 over
+``A-Z 0-9 / :`` computed on the whole string before ``#``, including ``URN:UVCI:``; it
+detects every single-character substitution. An issuer builds one :class:`UvciGenerator`
+(settings checked once); :func:`generate_uvci` is the one-off form.
 
 A UVCI is personal data: no error raised here carries it (or any part of it).
 """
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 import string
 from typing import Final
 
@@ -26,6 +28,7 @@ __all__ = [
     "CHECK_ALPHABET",
     "MAX_UVCI_LENGTH",
     "MIN_OPAQUE_LENGTH",
+    "UvciGenerator",
     "generate_uvci",
     "luhn_mod38_check",
     "uvci_key",
@@ -48,6 +51,9 @@ _ADDEND_2: Final = {
     for char, code_point in _CODE_POINT.items()
 }
 """Luhn addend of each character at factor 2 (at factor 1 the addend is the code point)."""
+_CODE_POINT_BYTES: Final = bytes(_CODE_POINT.get(chr(byte), 0) for byte in range(256))
+_ADDEND_2_BYTES: Final = bytes(_ADDEND_2.get(chr(byte), 0) for byte in range(256))
+"""The two tables as ``bytes.translate`` tables (only ``A-Z0-9`` is ever looked up)."""
 _OPAQUE_ALPHABET: Final = string.ascii_uppercase + string.digits
 _KEPT_BYTES: Final = 256 - 256 % len(_OPAQUE_ALPHABET)
 """Random bytes below 252 = 7 × 36 map uniformly onto the alphabet by ``b % 36``."""
@@ -86,46 +92,83 @@ def luhn_mod38_check(text: str) -> str:
     return CHECK_ALPHABET[(_MODULUS - total % _MODULUS) % _MODULUS]
 
 
+class UvciGenerator:
+    """Makes UVCIs of one configuration, checked once at construction.
+
+    ``country`` must match ``^[A-Z]{2}$``; ``issuer_prefix`` (scheme 2) ``^[A-Z0-9]+$``;
+    ``opaque_length`` must be at least :data:`MIN_OPAQUE_LENGTH` and the whole UVCI at most
+    :data:`MAX_UVCI_LENGTH` characters. A setting that breaks this raises
+    :class:`ConfigError` (``uvci_config_invalid``). Each call then costs ~2 µs: the Luhn sum
+    of the fixed part before the opaque one is computed here once (the opaque part has a
+    fixed length, so every character keeps its factor), and the opaque part's sum comes from
+    two ``bytes.translate`` through per-factor addend tables.
+    """
+
+    __slots__ = ("_body_prefix", "_length", "_prefix_sum")
+
+    def __init__(
+        self, country: str, *, opaque_length: int = 26, issuer_prefix: str | None = None
+    ) -> None:
+        if _COUNTRY_RE.fullmatch(country) is None:
+            raise ConfigError(
+                "UVCI country must be two upper-case letters",
+                code="uvci_config_invalid",
+                setting="country",
+            )
+        if issuer_prefix is not None and _COMPONENT_RE.fullmatch(issuer_prefix) is None:
+            raise ConfigError(
+                "UVCI issuer prefix must be upper-case letters and digits",
+                code="uvci_config_invalid",
+                setting="issuer_prefix",
+            )
+        if opaque_length < MIN_OPAQUE_LENGTH:
+            raise ConfigError(
+                f"UVCI opaque part must be at least {MIN_OPAQUE_LENGTH} characters",
+                code="uvci_config_invalid",
+                setting="opaque_length",
+            )
+        body_prefix = f"{_PREFIX}{country}:"
+        if issuer_prefix is not None:
+            body_prefix += f"{issuer_prefix}/"
+        total_length = len(body_prefix) + opaque_length + 2
+        if total_length > MAX_UVCI_LENGTH:
+            raise ConfigError(
+                f"UVCI would be {total_length} characters, more than {MAX_UVCI_LENGTH}",
+                code="uvci_config_invalid",
+                setting="opaque_length",
+            )
+        self._body_prefix = body_prefix
+        self._length = opaque_length
+        # Factors run 2, 1, 2 … from the right end of the body, i.e. of the opaque part: the
+        # prefix's last character has factor 2 when the opaque length is even.
+        with_factor_2 = body_prefix[::-2] if opaque_length % 2 == 0 else body_prefix[-2::-2]
+        with_factor_1 = body_prefix[-2::-2] if opaque_length % 2 == 0 else body_prefix[::-2]
+        self._prefix_sum = sum(map(_ADDEND_2.__getitem__, with_factor_2)) + sum(
+            map(_CODE_POINT.__getitem__, with_factor_1)
+        )
+
+    def __call__(self) -> str:
+        """A new ``URN:UVCI:01:<country>:[<issuer_prefix>/]<opaque>#<check>``."""
+        opaque = _random_opaque_bytes(self._length)
+        total = (
+            self._prefix_sum
+            + sum(opaque[::-2].translate(_ADDEND_2_BYTES))
+            + sum(opaque[-2::-2].translate(_CODE_POINT_BYTES))
+        )
+        check = CHECK_ALPHABET[-total % _MODULUS]
+        return f"{self._body_prefix}{opaque.decode('ascii')}#{check}"
+
+
 def generate_uvci(
     country: str, *, opaque_length: int = 26, issuer_prefix: str | None = None
 ) -> str:
     """A new ``URN:UVCI:01:<country>:[<issuer_prefix>/]<opaque>#<check>``.
 
-    ``country`` must match ``^[A-Z]{2}$``; ``issuer_prefix`` (scheme 2) ``^[A-Z0-9]+$``;
-    ``opaque_length`` must be at least :data:`MIN_OPAQUE_LENGTH` and the whole UVCI at most
-    :data:`MAX_UVCI_LENGTH` characters. A setting that breaks this raises
-    :class:`ConfigError` (``uvci_config_invalid``) before any randomness is drawn.
+    The settings are checked as by :class:`UvciGenerator` (``ConfigError``,
+    ``uvci_config_invalid``, before any randomness is drawn); an issuer making many UVCIs
+    builds one generator instead.
     """
-    if _COUNTRY_RE.fullmatch(country) is None:
-        raise ConfigError(
-            "UVCI country must be two upper-case letters",
-            code="uvci_config_invalid",
-            setting="country",
-        )
-    if issuer_prefix is not None and _COMPONENT_RE.fullmatch(issuer_prefix) is None:
-        raise ConfigError(
-            "UVCI issuer prefix must be upper-case letters and digits",
-            code="uvci_config_invalid",
-            setting="issuer_prefix",
-        )
-    if opaque_length < MIN_OPAQUE_LENGTH:
-        raise ConfigError(
-            f"UVCI opaque part must be at least {MIN_OPAQUE_LENGTH} characters",
-            code="uvci_config_invalid",
-            setting="opaque_length",
-        )
-    prefix_length = len(issuer_prefix) + 1 if issuer_prefix is not None else 0
-    total_length = len(_PREFIX) + len(country) + 1 + prefix_length + opaque_length + 2
-    if total_length > MAX_UVCI_LENGTH:
-        raise ConfigError(
-            f"UVCI would be {total_length} characters, more than {MAX_UVCI_LENGTH}",
-            code="uvci_config_invalid",
-            setting="opaque_length",
-        )
-    opaque = _random_opaque(opaque_length)
-    nss = f"{issuer_prefix}/{opaque}" if issuer_prefix is not None else opaque
-    body = f"{_PREFIX}{country}:{nss}"
-    return f"{body}#{luhn_mod38_check(body)}"
+    return UvciGenerator(country, opaque_length=opaque_length, issuer_prefix=issuer_prefix)()
 
 
 def validate_uvci(uvci: str) -> None:
@@ -163,17 +206,22 @@ def uvci_key(uvci: str) -> str:
     return uvci.translate(_ASCII_UPPER).partition("#")[0]
 
 
-def _random_opaque(length: int) -> str:
-    """``length`` characters uniformly drawn from ``A-Z0-9`` with the OS CSPRNG.
+def _random_opaque_bytes(length: int) -> bytes:
+    """``length`` ASCII characters uniformly drawn from ``A-Z0-9`` with the OS CSPRNG.
 
     Rejection sampling: bytes 252-255 are dropped and the rest map to ``b % 36``, so every
     character is equally likely; a few spare bytes are drawn, more while too few remain.
+    ``os.urandom`` is what ``secrets.token_bytes`` calls, without two Python frames.
     """
-    chars = b""
+    chars = os.urandom(length + 4).translate(_BYTE_TO_CHAR, _REJECTED_BYTES)
     while len(chars) < length:
-        draw = secrets.token_bytes(length - len(chars) + 4)
-        chars += draw.translate(_BYTE_TO_CHAR, _REJECTED_BYTES)
-    return chars[:length].decode("ascii")
+        chars += os.urandom(length - len(chars) + 4).translate(_BYTE_TO_CHAR, _REJECTED_BYTES)
+    return chars[:length]
+
+
+def _random_opaque(length: int) -> str:
+    """:func:`_random_opaque_bytes` as text."""
+    return _random_opaque_bytes(length).decode("ascii")
 
 
 def _bad_character() -> DccError:

@@ -31,6 +31,7 @@ __all__ = [
     "Sign1",
     "SignFunction",
     "encode_sign1",
+    "encode_sign1_signed",
     "parse_sign1",
     "sig_structure",
     "verify_sign1",
@@ -134,26 +135,41 @@ def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
 
 def encode_sign1(payload: bytes, *, alg: int, kid: bytes, sign: SignFunction) -> bytes:
     """Build a tagged COSE_Sign1 message with ``alg`` and ``kid`` in the protected header."""
-    if type(alg) is int and type(kid) is bytes:
+    return encode_sign1_signed(payload, alg=alg, kid=kid, sign=sign)[0]
+
+
+def encode_sign1_signed(
+    payload: bytes, *, alg: int, kid: bytes, sign: SignFunction
+) -> tuple[bytes, bytes]:
+    """:func:`encode_sign1`, also returning the signature (the issuer keeps its hash)."""
+    if type(alg) is int and type(kid) is bytes and type(payload) is bytes:
+        to_sign_head, message_head = _cached_heads(alg, kid)
+        payload_head = _bstr_head(len(payload))
+        signature = sign(b"".join((to_sign_head, payload_head, payload)))
+        if type(signature) is bytes:
+            return b"".join(
+                (message_head, payload_head, payload, _bstr_head(len(signature)), signature)
+            ), signature
         protected = _cached_protected_bytes(alg, kid)
     else:
         protected = _protected_bytes(alg, kid)
-    signature = sign(sig_structure(protected, payload))
-    if type(payload) is not bytes or type(signature) is not bytes:
-        return cbor2.dumps(cbor2.CBORTag(TAG_COSE_SIGN1, [protected, {}, payload, signature]))
-    return b"".join(
-        (
-            _TAG_18,
-            _ARRAY_OF_4,
-            _bstr_head(len(protected)),
-            protected,
-            _EMPTY_MAP,
-            _bstr_head(len(payload)),
-            payload,
-            _bstr_head(len(signature)),
-            signature,
-        )
+        signature = sign(sig_structure(protected, payload))
+    message = cbor2.dumps(cbor2.CBORTag(TAG_COSE_SIGN1, [protected, {}, payload, signature]))
+    return message, signature
+
+
+def _heads(alg: int, kid: bytes) -> tuple[bytes, bytes]:
+    """What precedes the payload's head in the Sig_structure and in the COSE_Sign1 message."""
+    protected = _cached_protected_bytes(alg, kid)
+    protected_bstr = _bstr_head(len(protected)) + protected
+    return (
+        _ARRAY_OF_4 + _SIGNATURE1_CONTEXT + protected_bstr + _EMPTY_BSTR,
+        _TAG_18 + _ARRAY_OF_4 + protected_bstr + _EMPTY_MAP,
     )
+
+
+# Both heads are the same for every message of a signer (see _cached_protected_bytes).
+_cached_heads: Final = functools.lru_cache(maxsize=64, typed=True)(_heads)
 
 
 def _header_map(value: object, bucket: str) -> HeaderMap:

@@ -94,6 +94,26 @@ class SignerPool:
                 return self._free.popleft()
             return None
 
+    def try_acquire(self) -> Signer | None:
+        """Borrow a signer without waiting: one when a slot is free and nobody queues.
+
+        The caller must hand it back with :meth:`release` (in a ``finally``). This is the
+        fast path of :meth:`acquire` without its context-manager frame (~1 µs less per
+        signature); when it returns None, use :meth:`acquire` / :meth:`acquire_async`.
+        """
+        with self._lock:
+            if self._free and not self._waiters:
+                signer = self._free.popleft()
+            else:
+                return None
+        if self._observer is not None:
+            self._observer(0.0, True)
+        return signer
+
+    def release(self, signer: Signer) -> None:
+        """Give back a signer from :meth:`try_acquire` (the next waiter, if any, gets it)."""
+        self._release(signer)
+
     def _take_or_enqueue(self, waiter: _Waiter) -> Signer | None:
         with self._lock:
             if self._free and not self._waiters:

@@ -6,9 +6,10 @@ PKCS#11 later. The pool in :mod:`signing.pool` hands signers out with bounded wa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from signing.algorithms import PrivateKey, alg_for_key, sign_raw
+from signing.algorithms import PrivateKey, alg_for_key, raw_signing_function
 
 __all__ = ["LocalSigner", "Signer"]
 
@@ -33,14 +34,23 @@ class Signer(Protocol):
 
 
 class LocalSigner:
-    """A signer holding its private key in this process (the file-key backend)."""
+    """A signer holding its private key in this process (the file-key backend).
 
-    __slots__ = ("_alg", "_key", "_kid")
+    ``sign`` is bound once at construction to a function for this key and algorithm (see
+    :func:`signing.algorithms.raw_signing_function`), so a signature pays no per-call
+    method dispatch or key-type checks.
+    """
+
+    __slots__ = ("_alg", "_key", "_kid", "sign")
+
+    sign: Callable[[bytes], bytes]
+    """Return the raw COSE signature over the given Sig_structure bytes."""
 
     def __init__(self, private_key: PrivateKey, kid: bytes) -> None:
         self._key = private_key
         self._kid = kid
         self._alg = alg_for_key(private_key)
+        self.sign = raw_signing_function(private_key, self._alg)
 
     @property
     def alg(self) -> int:
@@ -49,9 +59,6 @@ class LocalSigner:
     @property
     def kid(self) -> bytes:
         return self._kid
-
-    def sign(self, data: bytes) -> bytes:
-        return sign_raw(self._key, self._alg, data)
 
     def __repr__(self) -> str:
         return f"LocalSigner(alg={self._alg}, kid={self._kid.hex()})"

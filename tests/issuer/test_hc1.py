@@ -1,4 +1,4 @@
-"""The HC1 text codec: prefix, zlib (level 9, complete, bounded) and base45, both ways."""
+"""The HC1 text codec: prefix, zlib (one stored block; complete, bounded) and base45, both ways."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from issuer.base45 import b45decode, b45encode
 from issuer.hc1 import (
     MAX_HC1_CHARS,
     MAX_INFLATED_BYTES,
+    MAX_STORED_BYTES,
     PREFIX,
     compress,
     decode_hc1,
@@ -39,13 +40,59 @@ def test_prefix_is_hc1() -> None:
     assert encode_hc1(COSE_LIKE).startswith("HC1:")
 
 
-def test_encoding_is_zlib_level_9_with_header_then_base45() -> None:
+def test_encoding_is_a_zlib_stream_with_one_stored_block_then_base45() -> None:
     text = encode_hc1(COSE_LIKE)
     compressed = b45decode(text[4:])
-    assert compressed[:2] == b"\x78\xda"
+    assert compressed[:2] == b"\x78\x01"  # zlib header: deflate, 32 KiB window (0x78)
+    assert compressed[2] == 0x01  # BFINAL, BTYPE 00 (stored)
+    size = len(COSE_LIKE)
+    assert compressed[3:7] == size.to_bytes(2, "little") + (size ^ 0xFFFF).to_bytes(2, "little")
+    assert compressed[7:-4] == COSE_LIKE
+    assert compressed[-4:] == zlib.adler32(COSE_LIKE).to_bytes(4, "big")
     assert zlib.decompress(compressed) == COSE_LIKE
-    assert compress(COSE_LIKE) == compressed
+    assert compress(COSE_LIKE) == compressed == zlib.compress(COSE_LIKE, 0)
     assert set(text) <= QR_ALPHANUMERIC
+
+
+def test_a_stored_payload_of_the_largest_size_gives_the_longest_hc1_text() -> None:
+    assert MAX_STORED_BYTES == 2986
+    longest = encode_hc1(bytes(range(256)) * 11 + bytes(MAX_STORED_BYTES - 2816))
+    assert len(longest) == MAX_HC1_CHARS
+    assert b45decode(longest[4:])[2] == 0x01  # stored
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 2, 383, MAX_STORED_BYTES - 1, MAX_STORED_BYTES, MAX_STORED_BYTES + 1, 65536]
+)
+def test_compress_is_zlib_level_0_up_to_the_stored_limit_then_level_9(size: int) -> None:
+    data = bytes((i * 7 + size) % 256 for i in range(size))
+    level = 0 if size <= MAX_STORED_BYTES else 9
+    assert compress(data) == zlib.compress(data, level)
+    assert zlib.decompress(compress(data)) == data
+    assert inflate(compress(data), limit=max(size, 1)) == data
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.integers(min_value=MAX_STORED_BYTES - 50, max_value=MAX_STORED_BYTES + 50).flatmap(
+            lambda n: st.binary(min_size=n, max_size=n)
+        ),
+    )
+)
+def test_compress_is_byte_identical_to_zlib(data: bytes) -> None:
+    """The oracle: the hand-framed stored block is what zlib itself writes at level 0."""
+    level = 0 if len(data) <= MAX_STORED_BYTES else 9
+    assert compress(data) == zlib.compress(data, level)
+    assert zlib.decompress(compress(data)) == data
+
+
+def test_a_large_compressible_payload_still_fits_a_qr_code() -> None:
+    """Above the stored limit, level 9: 100 KB of one byte deflate to a short text."""
+    text = encode_hc1(b"\x81" * 100_000)
+    assert len(text) < MAX_HC1_CHARS
+    assert b45decode(text[4:])[:2] == b"\x78\xda"
 
 
 @settings(max_examples=200, deadline=None)

@@ -256,6 +256,53 @@ async def test_issue_async_signs_without_blocking(
     assert opened(issued, keys).dcc["t"][0]["ma"] == "1232"
 
 
+def test_issue_validated_starts_from_a_validated_request(
+    keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any], fixed_now: datetime
+) -> None:
+    """``issue(data)`` is ``validate`` + ``issue_validated``: same certificate, new UVCI."""
+    issuer = build_issuer(keys)
+    request = issuer.validate(rat_request)
+    issued = issuer.issue_validated(request)
+    reference = issuer.issue(rat_request)
+    assert issued.uvci != reference.uvci
+    for field in ("test_type", "issued_at", "expires_at", "kid"):
+        assert getattr(issued, field) == getattr(reference, field)
+    without_uvci = [
+        {**cert, "t": [{k: v for k, v in cert["t"][0].items() if k != "ci"}]}
+        for cert in (issued.certificate, reference.certificate)
+    ]
+    assert without_uvci[0] == without_uvci[1]
+    claims = opened(issued, keys)
+    assert dict(claims.dcc) == issued.certificate
+    assert (claims.iat, claims.exp) == (
+        int(fixed_now.timestamp()),
+        int(datetime(2021, 7, 10, 12, 30, tzinfo=UTC).timestamp()),
+    )
+    assert issuer.pool.in_use == 0
+
+
+def test_the_issued_claims_are_canonical_cbor(
+    es256_keys: SigningKeys,
+    build_issuer: IssuerFactory,
+    rat_request: dict[str, Any],
+    naat_request: dict[str, Any],
+) -> None:
+    issuer = build_issuer(es256_keys)
+    for data in (rat_request, naat_request):
+        payload = parse_sign1(decode_hc1(issuer.issue(data).hc1)).payload
+        assert payload == cbor2.dumps(cbor2.loads(payload), canonical=True)
+
+
+async def test_issue_validated_async(
+    keys: SigningKeys, build_issuer: IssuerFactory, naat_request: dict[str, Any]
+) -> None:
+    issuer = build_issuer(keys)
+    issued = await issuer.issue_validated_async(issuer.validate(naat_request))
+    assert opened(issued, keys).dcc["t"][0]["tt"] == TEST_TYPE_NAAT
+    assert issued.to_response()["expires_at"] == "2021-07-11T07:15:00Z"
+    assert issuer.pool.in_use == 0
+
+
 def test_a_busy_pool_gives_signer_unavailable(
     es256_keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any]
 ) -> None:
@@ -265,6 +312,9 @@ def test_a_busy_pool_gives_signer_unavailable(
     assert caught.value.retry_after > 0
     assert issuer.pool.in_use == 0
     opened(issuer.issue(rat_request), es256_keys)
+    with issuer.pool.acquire(), pytest.raises(SignerUnavailable):
+        issuer.issue_validated(issuer.validate(rat_request), timeout=0.02)
+    assert issuer.pool.in_use == 0
 
 
 async def test_a_busy_pool_gives_signer_unavailable_to_async_callers(
@@ -274,7 +324,10 @@ async def test_a_busy_pool_gives_signer_unavailable_to_async_callers(
     async with issuer.pool.acquire_async():
         with pytest.raises(SignerUnavailable):
             await issuer.issue_async(rat_request)
+        with pytest.raises(SignerUnavailable):
+            await issuer.issue_validated_async(issuer.validate(rat_request))
     assert issuer.pool.in_use == 0
+    opened(await issuer.issue_async(rat_request), es256_keys)
 
 
 def test_an_invalid_request_is_refused_with_every_problem(

@@ -8,6 +8,8 @@ from typing import Any
 
 import cbor2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from issuer.payload import (
     CWT_EXP,
@@ -15,13 +17,14 @@ from issuer.payload import (
     CWT_IAT,
     CWT_ISS,
     DCC_VERSION,
+    encode_canonical_claims,
     encode_claims,
     format_sample_time,
     parse_claims,
 )
 from issuer.payload import test_certificate as build_test_certificate  # not a test
 from issuer.request import NegativeTestRequest, validate_issue_request
-from issuer.valuesets import DeviceRegistry
+from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
 from signing.errors import DecodeError
 
 UVCI = "URN:UVCI:01:LU:ABCDEFGHIJKLMNOPQRSTUVWXYZ#G"
@@ -229,3 +232,62 @@ def test_parse_claims_refuses_tagged_times() -> None:
     tagged = {1: "LU", 4: cbor2.CBORTag(1, 2), 6: 1, -260: {1: {}}}
     with pytest.raises(DecodeError):
         parse_claims(cbor2.dumps(tagged))
+
+
+def canonical_order(keys: list[str]) -> list[str]:
+    """RFC 7049 §3.9 order of text keys: encoded length first, then bytewise."""
+    return sorted(keys, key=lambda key: (len(key.encode()), key.encode()))
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_OPTIONAL_TEXT = st.one_of(st.none(), st.just(""), _TEXT)
+
+
+@st.composite
+def negative_test_requests(draw: st.DrawFn) -> NegativeTestRequest:
+    """Any shape of validated request: names and optional fields present or not."""
+    test_type = draw(st.sampled_from([TEST_TYPE_RAT, TEST_TYPE_NAAT]))
+    offset = timezone(timedelta(minutes=draw(st.integers(-14 * 60, 14 * 60))))
+    sampled = draw(
+        st.datetimes(
+            min_value=datetime(2020, 1, 1),
+            max_value=datetime(2030, 1, 1),
+            timezones=st.just(offset),
+        )
+    )
+    return NegativeTestRequest(
+        family_name=draw(_OPTIONAL_TEXT),
+        given_name=draw(_OPTIONAL_TEXT),
+        family_name_standardised=draw(_OPTIONAL_TEXT),
+        given_name_standardised=draw(_OPTIONAL_TEXT),
+        date_of_birth=draw(_TEXT),
+        test_type=test_type,
+        device=draw(_TEXT) if test_type == TEST_TYPE_RAT else None,
+        naat_name=draw(_OPTIONAL_TEXT) if test_type == TEST_TYPE_NAAT else None,
+        sample_collected_at=sampled,
+        result=draw(_TEXT),
+        facility=draw(_OPTIONAL_TEXT),
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    negative_test_requests(),
+    _TEXT,
+    st.integers(min_value=0, max_value=2**40),
+    st.integers(min_value=0, max_value=2**40),
+)
+def test_the_certificate_is_built_in_canonical_order_and_encodes_as_canonical_cbor(
+    request: NegativeTestRequest, issuer_name: str, iat: int, exp: int
+) -> None:
+    """The oracle is cbor2's canonical mode: our plain encoding of the pre-ordered maps gives
+    the same bytes, and so does the general :func:`encode_claims`."""
+    dcc = build_test_certificate(request, uvci=UVCI, country="LU", issuer_name=issuer_name)
+    for mapping in (dcc, dcc["nam"], dcc["t"][0]):
+        assert list(mapping) == canonical_order(list(mapping))
+    claims = encode_canonical_claims(dcc, iss="LU", iat=iat, exp=exp)
+    expected = cbor2.dumps({1: "LU", 4: exp, 6: iat, -260: {1: dcc}}, canonical=True)
+    assert claims == expected
+    assert encode_claims(dcc, iss="LU", iat=iat, exp=exp) == expected
+    assert None not in walk(dcc)
+    assert "" not in walk(dcc["nam"])

@@ -15,6 +15,7 @@ from issuer.errors import ConfigError, DccError
 from issuer.uvci import (
     CHECK_ALPHABET,
     MAX_UVCI_LENGTH,
+    UvciGenerator,
     generate_uvci,
     luhn_mod38_check,
     uvci_key,
@@ -271,3 +272,32 @@ def test_schema_example_uvci_validates(schema_dir: Path) -> None:
     uvci = json.loads(example.read_text(encoding="utf-8"))["t"][0]["ci"]
     assert "#" in uvci
     validate_uvci(uvci)
+
+
+@pytest.mark.parametrize("prefix", [None, "MSAN", "ABC"])
+@pytest.mark.parametrize("opaque_length", [16, 17, 26, 27, 40, 51])
+def test_a_generator_makes_valid_uvcis_of_its_configuration(
+    prefix: str | None, opaque_length: int
+) -> None:
+    """The prefix's Luhn sum, computed once, fits odd and even opaque lengths alike."""
+    generate = UvciGenerator("LU", opaque_length=opaque_length, issuer_prefix=prefix)
+    head = "URN:UVCI:01:LU:" + (f"{prefix}/" if prefix else "")
+    uvcis = [generate() for _ in range(300)]
+    assert len(set(uvcis)) == len(uvcis)
+    for uvci in uvcis:
+        body, _, check = uvci.partition("#")
+        assert body.startswith(head)
+        assert re.fullmatch(r"[A-Z0-9]+", body[len(head) :])
+        assert len(body) == len(head) + opaque_length
+        assert luhn_mod38_check(body) == check
+        validate_uvci(uvci)
+
+
+def test_a_generator_checks_its_settings_once_at_construction() -> None:
+    with pytest.raises(ConfigError) as info:
+        UvciGenerator("lu")
+    assert info.value.context["setting"] == "country"
+    with pytest.raises(ConfigError) as info:
+        UvciGenerator("LU", opaque_length=58, issuer_prefix="ABCDE")
+    assert info.value.context["setting"] == "opaque_length"
+    assert len(UvciGenerator("LU", opaque_length=63)()) == MAX_UVCI_LENGTH

@@ -17,8 +17,19 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from signing.algorithms import ES256, PS256, PublicKey, alg_for_key, sign_raw, verify_raw
+from signing.algorithms import (
+    ES256,
+    PS256,
+    PublicKey,
+    _der_to_raw,
+    alg_for_key,
+    raw_signing_function,
+    sign_raw,
+    verify_raw,
+)
 from signing.errors import SignatureError
 
 DATA = b"Sig_structure bytes stand-in"
@@ -160,6 +171,39 @@ def test_sign_raw_refuses_an_algorithm_that_does_not_fit_the_key(
         with pytest.raises(SignatureError) as caught:
             sign_raw(key, alg, DATA)
         assert caught.value.code == "alg_key_mismatch"
+        with pytest.raises(SignatureError) as caught:
+            raw_signing_function(key, alg)  # refused when bound, before any data
+        assert caught.value.code == "alg_key_mismatch"
+
+
+def _oracle_raw(der: bytes) -> bytes:
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=P256_ORDER - 1),
+    st.integers(min_value=1, max_value=P256_ORDER - 1),
+    st.integers(min_value=0, max_value=255),
+    st.integers(min_value=0, max_value=255),
+)
+def test_der_to_raw_agrees_with_decode_dss_signature(
+    r: int, s: int, r_bits: int, s_bits: int
+) -> None:
+    """The hand DER parse equals cryptography's, incl. short integers and leading zeros."""
+    for r_value, s_value in ((r, s), (r >> r_bits or 1, s >> s_bits or 1)):
+        der = encode_dss_signature(r_value, s_value)
+        assert _der_to_raw(der) == _oracle_raw(der)
+
+
+def test_der_to_raw_of_real_signatures(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    sign = raw_signing_function(p256_key, ES256)
+    for index in range(300):
+        data = DATA + index.to_bytes(2, "big")
+        der = p256_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        assert _der_to_raw(der) == _oracle_raw(der)
+        verify_raw(p256_key.public_key(), ES256, data, sign(data))
 
 
 def test_verify_raw_refuses_algorithm_confusion(

@@ -384,3 +384,44 @@ def test_sign_borrows_a_signer_and_gives_it_back(p256_key: ec.EllipticCurvePriva
     assert signer.kid in (b"\x00" * 8, b"\x01" * 8)
     verify_raw(p256_key.public_key(), ES256, b"data", signature)
     assert pool.in_use == 0
+
+
+def test_try_acquire_takes_a_free_slot_without_waiting(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    observer = Observer()
+    pool = make_pool(p256_key, 2, observer=observer)
+    first = pool.try_acquire()
+    second = pool.try_acquire()
+    assert first is not None
+    assert second is not None
+    assert first is not second
+    assert pool.in_use == 2
+    assert pool.try_acquire() is None  # all busy: no waiting, no observation
+    assert observer.calls == [(0.0, True), (0.0, True)]
+    pool.release(first)
+    pool.release(second)
+    assert pool.in_use == 0
+    with pool.acquire() as signer:
+        assert signer is first  # FIFO: the slot released first is handed out first
+
+
+def test_try_acquire_does_not_jump_the_queue(p256_key: ec.EllipticCurvePrivateKey) -> None:
+    """A free slot goes to a queued waiter, never to try_acquire."""
+    pool = make_pool(p256_key, 1)
+    held = pool.try_acquire()
+    assert held is not None
+    got: list[Signer] = []
+
+    def wait_for_slot() -> None:
+        with pool.acquire(timeout=5) as signer:
+            got.append(signer)
+
+    thread = threading.Thread(target=wait_for_slot)
+    thread.start()
+    wait_until(waiting(pool, 1))
+    assert pool.try_acquire() is None
+    pool.release(held)  # handed straight to the waiting thread
+    thread.join(5)
+    assert got == [held]
+    assert pool.in_use == 0

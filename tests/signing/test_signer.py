@@ -55,3 +55,14 @@ def test_repr_shows_alg_and_kid_but_no_key_material(
     )
     assert pem.decode() not in text
     assert not hasattr(es256_signer, "__dict__")  # slots: no stray attributes to leak
+
+
+def test_sign_is_bound_once_and_checked_at_construction(
+    es256_signer: LocalSigner, p256_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """``sign`` is a function chosen for the key at construction, not a per-call dispatch."""
+    sign = es256_signer.sign
+    assert sign is es256_signer.sign
+    signature = sign(b"data")
+    assert len(signature) == 64
+    verify_raw(p256_key.public_key(), ES256, b"data", signature)
