@@ -25,6 +25,7 @@ from api.metrics import Metrics
 from api.ratelimit import Limiter, ResilientLimiter, build_limiter, create_redis_client
 from api.settings import Settings
 from api.wiring import IssuingRuntime, build_issuing_runtime
+from issuer.issue_queue import IssueQueue
 from keys.trust_list import export_trust_list
 from verifier import TrustStore
 
@@ -52,6 +53,7 @@ class Resources:
 
     settings: Settings
     runtime: IssuingRuntime
+    issue_queue: IssueQueue
     accounts: AccountStore
     trust: TrustStore
     trust_list_json: bytes
@@ -141,6 +143,7 @@ def open_resources(
     return Resources(
         settings=settings,
         runtime=runtime,
+        issue_queue=IssueQueue(runtime.issuer),
         accounts=accounts,
         trust=TrustStore.from_certificates([certificate]),
         trust_list_json=orjson.dumps(export_trust_list([certificate])),

@@ -1,7 +1,8 @@
 """``POST /v1/certificates`` (one: JSON, QR image or PDF) and ``POST /v1/certificates/batch``.
 
 Order of work, as in DESIGN: auth → quota → bounded parse → issuer → response. Signing runs
-inline on the event loop (``Issuer.issue_async``: tens of µs, less than a thread hand-off);
+on the event loop (tens of µs, less than a thread hand-off), the single issues of one loop
+pass back to back (:class:`~issuer.issue_queue.IssueQueue`);
 QR rendering (ms) and batches run in worker threads bounded by capacity limiters, so a
 running batch never stalls single requests. Each issued certificate writes one audit line
 (:mod:`api.audit`: identifiers and times, never a name or a date of birth) before it is
@@ -145,7 +146,7 @@ async def issue_certificate(request: Request) -> Response:
     payload = await read_json(request, resources.settings.max_body_bytes)
     started = time.perf_counter()
     try:
-        issued = await resources.runtime.issuer.issue_async(payload)
+        issued = await resources.issue_queue.issue(payload)
     except DccError as error:
         metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
