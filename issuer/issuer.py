@@ -19,10 +19,11 @@ manager; the result objects are plain (non-frozen) slots dataclasses, cheaper to
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from issuer.errors import DccError, FieldError, KeyMaterialError, RequestInvalid
 from issuer.hc1 import encode_hc1
@@ -95,7 +96,7 @@ class IssuedCertificate:
         return {
             "uvci": self.uvci,
             "hc1": self.hc1,
-            "kid": base64.b64encode(self.kid).decode("ascii"),
+            "kid": _b64(self.kid),
             "issued_at": _iso(self.issued_at),
             "expires_at": _iso(self.expires_at),
             "certificate": self.certificate,
@@ -108,7 +109,7 @@ class IssuedCertificate:
         """
         return {
             "uvci": self.uvci,
-            "kid": base64.b64encode(self.kid).decode("ascii"),
+            "kid": _b64(self.kid),
             "test_type": self.test_type,
             "iat": int(self.issued_at.timestamp()),
             "exp": int(self.expires_at.timestamp()),
@@ -117,7 +118,19 @@ class IssuedCertificate:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``YYYY-MM-DDThh:mm:ssZ`` (``isoformat`` of the UTC time: ~4x cheaper than strftime)."""
+    if moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+_ZERO: Final = timedelta(0)
+
+
+@functools.lru_cache(maxsize=16)
+def _b64(kid: bytes) -> str:
+    """The base64 text of a kid (a handful per process: cached)."""
+    return base64.b64encode(kid).decode("ascii")
 
 
 class Issuer:

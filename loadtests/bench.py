@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections.append(summary)
     print(f"\n{summary}")
     if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
     return 0
 
