@@ -122,7 +122,7 @@ class Metrics:
 
     def observe_signer_wait(self, waited: float, obtained: bool) -> None:
         """The signer pool's wait observer: (seconds waited, whether a slot was obtained)."""
-        self.signer_wait.labels("obtained" if obtained else "timeout").observe(waited)
+        self.child(self.signer_wait, "obtained" if obtained else "timeout").observe(waited)
 
     def track_pool(self, pool: SignerPool) -> None:
         """Report the pool's size and its slots in use at every scrape."""
