@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from api.audit import AuditTrail
+from api.gc_tuning import tune_gc_for_serving
 from api.metrics import Metrics
 from api.middleware import ServiceMiddleware
 from api.pages import router as pages_router
@@ -50,12 +51,15 @@ def create_app(
     issue_limiter: Limiter | None = None,
     verify_limiter: Limiter | None = None,
     audit: AuditTrail | None = None,
+    tune_gc: bool = False,
 ) -> FastAPI:
     """The app for ``settings``; resources open when its lifespan starts.
 
     ``clock`` (aware datetimes) pins the issuer's and verifier's time; the limiters replace
     the ones the settings describe. Both are for tests. ``audit`` receives the audit lines
-    (default: the ``dcc.audit`` logger).
+    (default: the ``dcc.audit`` logger). ``tune_gc`` applies
+    :func:`~api.gc_tuning.tune_gc_for_serving` once the resources are open (process-wide:
+    for a serving worker only).
     """
     metrics = Metrics()
 
@@ -74,6 +78,8 @@ def create_app(
             _LOGGER.critical("start-up failed [%s]: %s", error.code, error.message)
             raise
         app.state.resources = resources
+        if tune_gc:
+            tune_gc_for_serving()
         try:
             yield
         finally:
@@ -124,6 +130,9 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def app_from_env() -> FastAPI:
     """The app configured from ``DCC_*`` (read once; the uvicorn factory of ``dcc serve``).
 
-    Audit lines go straight to stdout (:meth:`~api.audit.AuditTrail.to_fd`).
+    Audit lines go straight to stdout (:meth:`~api.audit.AuditTrail.to_fd`); the garbage
+    collector is tuned for serving (:mod:`api.gc_tuning`).
     """
-    return create_app(Settings.from_env(), audit=AuditTrail.to_fd(sys.stdout.fileno()))
+    return create_app(
+        Settings.from_env(), audit=AuditTrail.to_fd(sys.stdout.fileno()), tune_gc=True
+    )
