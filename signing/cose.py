@@ -172,8 +172,10 @@ def _heads(alg: int, kid: bytes) -> tuple[bytes, bytes]:
 _cached_heads: Final = functools.lru_cache(maxsize=64, typed=True)(_heads)
 
 
+# ``type(x) is not dict and not isinstance(x, Mapping)``: the same test as the isinstance
+# alone, but a dict (what the strict decoder builds) skips the slower ABC check.
 def _header_map(value: object, bucket: str) -> HeaderMap:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise DecodeError("cose", f"the {bucket} header is not a map", code="cose_header_invalid")
     if len(value) > MAX_HEADER_ENTRIES:
         raise DecodeError("cose", f"the {bucket} header is too large", code="cose_header_invalid")
@@ -190,8 +192,27 @@ def _header_map(value: object, bucket: str) -> HeaderMap:
 def _decode_protected(raw: bytes) -> HeaderMap:
     if raw == b"":
         return {}
+    scalars = _cached_scalar_protected(raw) if len(raw) <= _MAX_CACHED_PROTECTED else None
+    if scalars is not None:
+        return dict(scalars)  # a fresh map per message, as below
     decoded = loads_strict(raw, max_depth=4, stage="cose")
     return _header_map(decoded, "protected")
+
+
+_SCALAR_TYPES: Final = (int, str, bytes)
+_MAX_CACHED_PROTECTED: Final = 64  # bytes; a DCC's is 13 (alg + kid)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_scalar_protected(raw: bytes) -> tuple[tuple[int | str, object], ...] | None:
+    """The entries of a valid protected header whose values are all ints, texts or bytes
+    (immutable, so they can be shared): every message of a signer carries the same bytes.
+    None for any other header; a failure raises and is not cached.
+    """
+    header = _header_map(loads_strict(raw, max_depth=4, stage="cose"), "protected")
+    if type(header) is not dict or any(type(v) not in _SCALAR_TYPES for v in header.values()):
+        return None
+    return tuple(header.items())
 
 
 def _unwrap_tags(item: object) -> tuple[object, tuple[int, ...]]:

@@ -79,6 +79,19 @@ def _numeric_date(claims: Mapping[Any, Any], key: int, name: str) -> datetime:
 
 
 def _json_value(value: object) -> Any:
+    # Fast path for the exact types the strict decoder builds (each answer is the one the
+    # generic path below gives); anything else goes through the generic checks.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return _json_object(value)  # type: ignore[arg-type]
+    if kind is list:
+        return [_json_value(item) for item in value]  # type: ignore[attr-defined]
+    return _generic_json_value(value)
+
+
+def _generic_json_value(value: object) -> Any:
     if isinstance(value, str | bool) or value is None:
         return value
     if isinstance(value, int):
@@ -101,15 +114,17 @@ def _json_value(value: object) -> Any:
 def _json_object(value: Mapping[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
-        if not isinstance(key, str):
+        if type(key) is not str and not isinstance(key, str):
             raise _claims_error("dcc_invalid", "the DCC holds a map key that is not text")
         out[key] = _json_value(item)
     return out
 
 
+# ``type(x) is not dict and not isinstance(x, Mapping)``: the same test as the isinstance
+# alone, but a dict (what the strict decoder builds) skips the slower ABC check.
 def dcc_to_json(value: object) -> dict[str, Any]:
     """The DCC map as JSON data; raise ``DecodeError("claims", code="dcc_invalid")``."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise _claims_error("dcc_invalid", "the DCC (-260/1) is not a map")
     return _json_object(value)
 
@@ -117,7 +132,7 @@ def dcc_to_json(value: object) -> dict[str, Any]:
 def parse_claims(payload: bytes) -> Claims:
     """Decode the COSE payload into :class:`Claims`; raise ``DecodeError("claims")``."""
     claims = loads_strict(payload, stage="claims")
-    if not isinstance(claims, Mapping):
+    if type(claims) is not dict and not isinstance(claims, Mapping):
         raise _claims_error("claims_invalid", "the COSE payload is not a CWT claims map")
     iss = claims.get(CWT_ISS)
     if iss is not None and (not isinstance(iss, str) or len(iss) > MAX_ISS_CHARS):
@@ -125,6 +140,6 @@ def parse_claims(payload: bytes) -> Claims:
     issued_at = _numeric_date(claims, CWT_IAT, "iat")
     expires_at = _numeric_date(claims, CWT_EXP, "exp")
     hcert = claims.get(CWT_HCERT)
-    if not isinstance(hcert, Mapping) or HCERT_EU_DCC_V1 not in hcert:
+    if (type(hcert) is not dict and not isinstance(hcert, Mapping)) or HCERT_EU_DCC_V1 not in hcert:
         raise _claims_error("hcert_missing", "the hcert claim (-260/1) is missing")
     return Claims(iss, issued_at, expires_at, dcc_to_json(hcert[HCERT_EU_DCC_V1]))

@@ -11,6 +11,7 @@ years 1900-2099) plus real month and day values.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
@@ -26,14 +27,29 @@ _DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _DOB: Final = re.compile(r"(?:(19|20)\d\d(?:-(\d\d)(?:-(\d\d))?)?)?", re.ASCII)
 _MAX_OFFSET_HOURS: Final = 23
 _LEAP_SECOND: Final = 60
+_FOUR_DIGIT_YEAR: Final = 1000
+
+
+_DAYS_IN_MONTH: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_FEBRUARY: Final = 2
 
 
 def _real_date(year: int, month: int, day: int) -> bool:
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1] and year >= 1
+    if not 1 <= month <= 12 or year < 1:
+        return False
+    last = _DAYS_IN_MONTH[month]
+    if month == _FEBRUARY and calendar.isleap(year):
+        last = 29
+    return 1 <= day <= last
 
 
+@functools.lru_cache(maxsize=64)
 def parse_date_time(text: str) -> datetime | None:
-    """The aware instant ``text`` names, or None when it is not a (lenient) date-time."""
+    """The aware instant ``text`` names, or None when it is not a (lenient) date-time.
+
+    Cached (a few entries): a verification reads the sample time twice, in the schema check
+    and in the rules; the answer is immutable.
+    """
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         return None
@@ -86,4 +102,10 @@ def is_date_of_birth(text: str) -> bool:
 
 def format_instant(moment: datetime) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` in UTC, whole seconds (the report's time format)."""
+    if moment.tzinfo is UTC and moment.year >= _FOUR_DIGIT_YEAR:
+        # What strftime writes below, without its per-call cost (years ≥ 1000 have 4 digits).
+        return (
+            f"{moment.year}-{moment.month:02d}-{moment.day:02d}"
+            f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+        )
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -37,14 +37,13 @@ from cryptography import x509
 from issuer.base45 import b45decode
 from issuer.hc1 import inflate, strip_prefix
 from issuer.valuesets import DeviceRegistry
-from keys.eku import allowed_cert_types
 from keys.kid import KID_LENGTH
 from signing.algorithms import ALG_NAMES
 from signing.cose import Sign1, parse_sign1, verify_sign1
 from signing.errors import DccError, DecodeError, KeyMaterialError, SignatureError
 from verifier.claims import Claims, parse_claims
 from verifier.dates import format_instant
-from verifier.report import Check, CheckName, ReportError, VerificationReport
+from verifier.report import Check, CheckName, ReportError, VerificationReport, passed_check
 from verifier.rules import CLOCK_SKEW, DEFAULT_PROFILE, RulesProfile, check_test_rules
 from verifier.schema import dcc_type, validate_dcc
 from verifier.source import InputData, input_text
@@ -74,12 +73,13 @@ class _Run:
         self.current: CheckName = "prefix"
         self.kid: str | None = None
         self.claims: Claims | None = None
+        self.cert_type: str | None = None
         self.signer: TrustedCertificate | None = None
 
     # -- recording ---------------------------------------------------------------------
 
     def passed(self, name: CheckName, detail: str | None = None) -> None:
-        self.checks.append(Check(name, True, detail))
+        self.checks.append(passed_check(name, detail))
 
     def failed(self, name: CheckName, code: str, message: str, detail: str | None = None) -> None:
         self.checks.append(Check(name, False, detail or message))
@@ -106,7 +106,7 @@ class _Run:
             expires_at=format_instant(claims.expires_at) if claims else None,
             certificate=claims.dcc if claims else None,
             verified=self.signer is not None,
-            cert_type=dcc_type(claims.dcc) if claims else None,
+            cert_type=self.cert_type,
         )
 
     # -- the checks ------------------------------------------------------------------------
@@ -120,10 +120,9 @@ class _Run:
             self._signature(message, candidates)
         self._expiry(self.claims)
         schema_ok = self._schema(self.claims.dcc)
-        cert_type = dcc_type(self.claims.dcc)
-        if self.signer is not None and cert_type is not None:
-            self._key_usage(self.signer.certificate, cert_type)
-        if cert_type == "test" and schema_ok:
+        if self.signer is not None and self.cert_type is not None:
+            self._key_usage(self.signer, self.cert_type)
+        if self.cert_type == "test" and schema_ok:
             self._rules(self.claims.dcc["t"][0])
 
     def _decode(self, data: object) -> Sign1 | None:
@@ -158,7 +157,8 @@ class _Run:
             kid = message.kid
             if isinstance(kid, bytes) and len(kid) <= _MAX_REPORTED_KID_BYTES:
                 self.kid = base64.b64encode(kid).decode("ascii")
-            self.claims = parse_claims(message.payload)
+            self.claims = claims = parse_claims(message.payload)
+            self.cert_type = dcc_type(claims.dcc)
         except DecodeError as exc:
             self.failed_with("cose", exc)
             return None
@@ -245,10 +245,10 @@ class _Run:
         self.failed("schema", first.code, f"{first}{more}", detail)
         return False
 
-    def _key_usage(self, certificate: x509.Certificate, cert_type: str) -> None:
+    def _key_usage(self, signer: TrustedCertificate, cert_type: str) -> None:
         self.current = "key_usage"
         try:
-            allowed = allowed_cert_types(certificate)
+            allowed = signer.allowed_cert_types()
         except KeyMaterialError as exc:
             self.failed_with("key_usage", exc)
             return None

@@ -51,6 +51,7 @@ Messages and details never hold names or dates of birth.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
@@ -60,6 +61,7 @@ __all__ = [
     "CheckName",
     "ReportError",
     "VerificationReport",
+    "passed_check",
 ]
 
 CheckName = Literal[
@@ -93,6 +95,13 @@ class Check:
         if self.detail is not None:
             out["detail"] = self.detail
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def passed_check(name: CheckName, detail: str | None = None) -> Check:
+    """``Check(name, True, detail)``, shared: a check is immutable, and the pipeline records
+    the same few passed checks in every report."""
+    return Check(name, True, detail)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,14 @@
 Kids are always recomputed from each certificate's DER (never taken from a list entry's
 ``kid`` field). 8-byte kids can collide, so a kid maps to a list; the verifier tries at most
 :data:`MAX_CANDIDATES_PER_KID` of them (hardening.md §4 #29). Each certificate's public key
-is read once, when the store is built.
+is read once, when the store is built; its allowed DCC types (extended key usage) once, when
+first needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from keys.eku import CertType, allowed_cert_types
 from keys.kid import certificate_der, compute_kid
 from keys.trust_list import MAX_TRUST_LIST_BYTES, parse_certificates
 from signing.algorithms import PublicKey
@@ -25,6 +27,7 @@ from signing.errors import KeyMaterialError
 __all__ = ["MAX_CANDIDATES_PER_KID", "TrustStore", "TrustedCertificate"]
 
 MAX_CANDIDATES_PER_KID: Final = 8
+_ALLOWED: Final = "allowed_cert_types"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,19 @@ class TrustedCertificate:
     certificate: x509.Certificate
     kid: bytes
     public_key: PublicKey | None
+    _memo: dict[str, frozenset[CertType]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def allowed_cert_types(self) -> frozenset[CertType]:
+        """:func:`keys.eku.allowed_cert_types` of the certificate, read once per entry.
+
+        A failure (``KeyMaterialError``) is not remembered: it is raised again each time.
+        """
+        allowed = self._memo.get(_ALLOWED)
+        if allowed is None:
+            allowed = self._memo[_ALLOWED] = allowed_cert_types(self.certificate)
+        return allowed
 
 
 def _public_key(cert: x509.Certificate) -> PublicKey | None:

@@ -126,3 +126,78 @@ def test_every_16_bit_group_encodes_as_the_naive_codec_does() -> None:
     assert b45encode(data) == naive_encode(data)
     assert b45encode(data + b"\xff") == naive_encode(data + b"\xff")
     assert b45decode(b45encode(data)) == data
+
+
+def previous_decode(text: str) -> bytes:
+    """The decoder before the lane arithmetic (one triplet at a time), kept as an oracle:
+    the same bytes, and the same error code and message, for every input."""
+    values_of = {ch: index for index, ch in enumerate(RFC_ALPHABET)}
+    if len(text) % 3 == 1:
+        raise DecodeError("base45", "base45 length must not be 1 modulo 3", code="base45_length")
+    if any(ch not in values_of for ch in text):
+        raise DecodeError("base45", "character outside the base45 alphabet", code="base45_alphabet")
+    values = [values_of[ch] for ch in text]
+    full = len(values) - len(values) % 3
+    out = bytearray()
+    for i in range(0, full, 3):
+        group = values[i] + 45 * values[i + 1] + 2025 * values[i + 2]
+        if group > 0xFFFF:
+            raise DecodeError("base45", "base45 group exceeds 65535", code="base45_overflow")
+        out += group.to_bytes(2, "big")
+    if full != len(values):
+        last = values[full] + 45 * values[full + 1]
+        if last > 0xFF:
+            raise DecodeError("base45", "base45 trailing pair exceeds 255", code="base45_overflow")
+        out.append(last)
+    return bytes(out)
+
+
+def _outcome(text: str) -> tuple[object, ...]:
+    try:
+        return ("bytes", b45decode(text))
+    except DecodeError as exc:
+        return ("error", exc.stage, exc.code, exc.message)
+
+
+def _previous_outcome(text: str) -> tuple[object, ...]:
+    try:
+        return ("bytes", previous_decode(text))
+    except DecodeError as exc:
+        return ("error", exc.stage, exc.code, exc.message)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=RFC_ALPHABET + "abc#\x00é\n", max_size=40),
+        st.text(alphabet="FGUVW:/.-%+ 0", max_size=40),
+        st.binary(max_size=600).map(b45encode),
+    )
+)
+def test_decode_agrees_with_the_previous_decoder(text: str) -> None:
+    """Same bytes, or the same error (code and message), as the per-triplet decoder."""
+    assert _outcome(text) == _previous_outcome(text)
+
+
+def test_every_triplet_decodes_as_the_previous_decoder_does() -> None:
+    """All 45³ triplets: the valid ones together in one text (lanes next to each other), each
+    one that overflows alone after a valid group and before a trailing pair."""
+    valid: list[str] = []
+    for e in RFC_ALPHABET:
+        for d in RFC_ALPHABET:
+            for c in RFC_ALPHABET:
+                triplet = c + d + e
+                if (
+                    RFC_ALPHABET.index(c)
+                    + 45 * RFC_ALPHABET.index(d)
+                    + 2025 * RFC_ALPHABET.index(e)
+                    <= 0xFFFF
+                ):
+                    valid.append(triplet)
+                else:
+                    text = "BB8" + triplet + "U5"
+                    assert _outcome(text) == _previous_outcome(text)
+    assert len(valid) == 65536
+    text = "".join(valid)
+    assert b45decode(text) == previous_decode(text)
+    assert b45decode(text + "U5") == previous_decode(text) + b"\xff"

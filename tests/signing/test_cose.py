@@ -404,3 +404,23 @@ def test_sign1_is_immutable(p256_key: ec.EllipticCurvePrivateKey) -> None:
     message: Sign1 = parse_sign1(signed(p256_key, ES256, LU_KID))
     with pytest.raises(dataclasses.FrozenInstanceError):
         message.payload = b""  # type: ignore[misc]
+
+
+def test_a_repeated_protected_header_gives_each_message_its_own_map(
+    p256_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """The decoded protected header is cached per bytes: each message still gets a fresh
+    map, and headers with other value types (a bool, an array) are decoded as before."""
+    message = raw_message({1: -7, 4: LU_KID}, {}, key=p256_key)
+    first, second = parse_sign1(message), parse_sign1(message)
+    assert first.protected == second.protected == {1: -7, 4: LU_KID}
+    assert first.protected is not second.protected
+    for odd in ({1: -7, 4: LU_KID, 99: True}, {1: -7, 4: LU_KID, 99: [1, 2]}):
+        parsed = parse_sign1(raw_message(odd, {}, key=p256_key))
+        assert parsed.protected == odd
+        assert parse_sign1(raw_message(odd, {}, key=p256_key)).protected == odd
+    bad = raw_message(cbor2.dumps({1: -7, b"x": 1}), {}, key=p256_key)
+    for _ in range(2):  # a failure is raised every time, never cached
+        with pytest.raises(DecodeError) as caught:
+            parse_sign1(bad)
+        assert caught.value.code == "cose_header_invalid"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from issuer.hc1 import encode_hc1
+from keys.eku import allowed_cert_types
 from keys.generate import generate_keys
 from keys.kid import compute_kid
 from keys.load import SigningKeys, load_signing_keys
@@ -64,6 +66,14 @@ def test_lookup_by_kid(keys: SigningKeys) -> None:
     assert entry.public_key is not None
     assert store.candidates(bytes(8)) == ()
     assert "1 certificates" in repr(store)
+
+
+def test_allowed_cert_types_are_read_once_per_entry(keys: SigningKeys) -> None:
+    (entry,) = TrustStore.from_certificates([keys.certificate]).candidates(keys.kid)
+    first = entry.allowed_cert_types()
+    assert first == allowed_cert_types(keys.certificate)
+    assert entry.allowed_cert_types() is first
+    assert entry == dataclasses.replace(entry)  # the memo takes no part in equality
 
 
 def test_from_bytes_in_every_form(keys: SigningKeys) -> None:
