@@ -77,7 +77,7 @@ async def test_order_within_a_batch_decides_who_fits(limiter: RedisLimiter) -> N
 async def test_batches_are_bounded_and_keys_are_independent(redis_server: RedisServer) -> None:
     """``max_batch=4``: ten hits over two keys take three round trips, and each key still
     counts its own hits in call order."""
-    client = create_redis_client(redis_server.url, socket_timeout=1.0)
+    client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
     limiter = RedisLimiter(client, prefix=f"test:{uuid.uuid4().hex}:", max_batch=4)
     await limiter.hit("warm-up", RATE)
     round_trips = count_round_trips(limiter)
@@ -219,7 +219,7 @@ async def test_close_cancels_pending_hits_and_later_hits_fail_like_redis(
 ) -> None:
     """close() cancels the waiters of a batch in flight; a hit after close raises a Redis
     ConnectionError, which a ResilientLimiter answers per policy instead of a 500."""
-    client = create_redis_client(redis_server.url, socket_timeout=1.0)
+    client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
     limiter = RedisLimiter(client, prefix=f"test:{uuid.uuid4().hex}:")
     pending = asyncio.create_task(limiter.hit("lab:1", RATE))
     await asyncio.sleep(0)
@@ -234,7 +234,7 @@ async def test_close_cancels_pending_hits_and_later_hits_fail_like_redis(
 
 async def test_max_batch_must_be_positive(redis_server: RedisServer) -> None:
     """A batch of zero hits is a configuration error."""
-    client = create_redis_client(redis_server.url)
+    client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
     try:
         with pytest.raises(ConfigError):
             RedisLimiter(client, max_batch=0)

@@ -45,7 +45,7 @@ async def test_with_a_url_the_limiter_is_resilient_redis(redis_server: RedisServ
 
 async def test_shared_client_survives_closing_a_limiter(redis_server: RedisServer) -> None:
     """Limiters built on one client leave it to the caller to close."""
-    client = create_redis_client(redis_server.url)
+    client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
     limiter = build_limiter(redis_server.url, policy="degrade", replicas=1, client=client)
     await limiter.close()
     assert await client.ping()

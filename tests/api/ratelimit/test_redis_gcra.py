@@ -60,7 +60,7 @@ def test_lua_script_matches_the_model(
     rate, steps = scenario
 
     async def run() -> None:
-        client = create_redis_client(redis_server.url, socket_timeout=1.0)
+        client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
         redis_limiter = RedisLimiter(client, prefix="model:")
         key = uuid.uuid4().hex
         model = gcra_model(rate)
@@ -230,7 +230,7 @@ async def test_healthy_reports_a_dead_redis_quickly(own_redis: RedisServer) -> N
 
 async def test_shared_client_is_left_open(redis_server: RedisServer) -> None:
     """``owns_client=False``: closing one limiter does not close the shared client."""
-    client = create_redis_client(redis_server.url)
+    client = create_redis_client(redis_server.url, socket_timeout=1.0, connect_timeout=1.0)
     first = RedisLimiter(client, owns_client=False)
     second = RedisLimiter(client, owns_client=False, prefix="other:")
     await first.close()
