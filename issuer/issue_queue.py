@@ -73,23 +73,17 @@ class IssueQueue:
     ) -> None:
         issuer = self._issuer
         try:
-            request = issuer.validate(data)
-            prepared = issuer.prepare_validated(request)
-            pool = issuer.pool
-            signer = pool.try_acquire()
-            if signer is None:
-                waiting = loop.create_task(issuer.issue_validated_async(request))
-                waiting.add_done_callback(lambda done: _settle(future, done))
-                future.add_done_callback(lambda _: waiting.cancel())
-                return
-            try:
-                issued = issuer.sign(prepared, signer)
-            finally:
-                pool.release(signer)
+            prepared = issuer.prepare_validated(issuer.validate(data))
+            issued = issuer.try_issue_prepared(prepared)
         except Exception as error:  # every outcome belongs to its request
             future.set_exception(error)
-        else:
+            return
+        if issued is not None:
             future.set_result(issued)
+            return
+        waiting = loop.create_task(issuer.issue_prepared_async(prepared))
+        waiting.add_done_callback(lambda done: _settle(future, done))
+        future.add_done_callback(lambda _: waiting.cancel())
 
 
 def _settle(

@@ -202,10 +202,7 @@ class Issuer:
     @staticmethod
     def sign(prepared: PreparedCertificate, signer: Signer) -> IssuedCertificate:
         """Wrap prepared claims in COSE_Sign1 with ``signer`` and encode them as ``HC1:``."""
-        cose, signature = encode_sign1_signed(
-            prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign
-        )
-        return _issued(prepared, signer.kid, cose, signature)
+        return _issued(prepared, signer.kid, *_sign_claims(prepared, signer))
 
     def issue(self, data: object, *, timeout: float | None = None) -> IssuedCertificate:
         """Validate and issue one certificate from a thread (see :meth:`issue_validated`)."""
@@ -216,21 +213,12 @@ class Issuer:
     ) -> IssuedCertificate:
         """Issue one certificate from a thread (blocks at most ``timeout`` for a signer)."""
         prepared = self.prepare_validated(request)
-        pool = self.pool
-        signer = pool.try_acquire()
-        if signer is None:
-            with pool.acquire(timeout) as signer:
-                cose, signature = encode_sign1_signed(
-                    prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign
-                )
-        else:
-            try:
-                cose, signature = encode_sign1_signed(
-                    prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign
-                )
-            finally:
-                pool.release(signer)
-        return _issued(prepared, signer.kid, cose, signature)
+        issued = self.try_issue_prepared(prepared)
+        if issued is None:
+            with self.pool.acquire(timeout) as signer:
+                signed = _sign_claims(prepared, signer)
+            issued = _issued(prepared, signer.kid, *signed)
+        return issued
 
     async def issue_async(self, data: object) -> IssuedCertificate:
         """Validate and issue one certificate from the event loop."""
@@ -238,22 +226,31 @@ class Issuer:
 
     async def issue_validated_async(self, request: NegativeTestRequest) -> IssuedCertificate:
         """Issue one certificate from the event loop (waits for a signer without blocking)."""
-        prepared = self.prepare_validated(request)
+        return await self.issue_prepared_async(self.prepare_validated(request))
+
+    async def issue_prepared_async(self, prepared: PreparedCertificate) -> IssuedCertificate:
+        """Sign prepared claims from the event loop (waits for a signer without blocking)."""
+        issued = self.try_issue_prepared(prepared)
+        if issued is None:
+            async with self.pool.acquire_async() as signer:
+                signed = _sign_claims(prepared, signer)
+            issued = _issued(prepared, signer.kid, *signed)
+        return issued
+
+    def try_issue_prepared(self, prepared: PreparedCertificate) -> IssuedCertificate | None:
+        """Sign prepared claims with a signer free right now; None when none is (never waits).
+
+        The signer is held only while signing, not while the HC1 text is encoded.
+        """
         pool = self.pool
         signer = pool.try_acquire()
         if signer is None:
-            async with pool.acquire_async() as signer:
-                cose, signature = encode_sign1_signed(
-                    prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign
-                )
-        else:
-            try:
-                cose, signature = encode_sign1_signed(
-                    prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign
-                )
-            finally:
-                pool.release(signer)
-        return _issued(prepared, signer.kid, cose, signature)
+            return None
+        try:
+            signed = _sign_claims(prepared, signer)
+        finally:
+            pool.release(signer)
+        return _issued(prepared, signer.kid, *signed)
 
     def issue_batch(
         self,
@@ -271,6 +268,11 @@ class Issuer:
             if progress is not None:
                 progress(index + 1)
         return results
+
+
+def _sign_claims(prepared: PreparedCertificate, signer: Signer) -> tuple[bytes, bytes]:
+    """(COSE_Sign1 message, signature) of ``prepared``'s claims."""
+    return encode_sign1_signed(prepared.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign)
 
 
 def _issued(

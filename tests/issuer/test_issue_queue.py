@@ -84,13 +84,13 @@ async def test_a_cancelled_request_is_not_issued(
     issuer = build_issuer(es256_keys)
     queue = IssueQueue(issuer)
     signed: list[bytes] = []
-    sign = issuer.sign
+    try_issue = issuer.try_issue_prepared
 
-    def recording_sign(prepared: Any, signer: Any) -> Any:
+    def recording_try_issue(prepared: Any) -> Any:
         signed.append(prepared.claims)
-        return sign(prepared, signer)
+        return try_issue(prepared)
 
-    issuer.sign = recording_sign  # type: ignore[method-assign]
+    issuer.try_issue_prepared = recording_try_issue  # type: ignore[method-assign]
     kept = asyncio.ensure_future(queue.issue(rat_request))
     dropped = asyncio.ensure_future(queue.issue(rat_request))
     await asyncio.sleep(0)  # both are queued
