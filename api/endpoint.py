@@ -1,4 +1,4 @@
-"""Plain ASGI routes for the hottest endpoints: :func:`plain_route`.
+"""Plain ASGI routes for the hottest endpoints: :class:`PlainRoute`.
 
 FastAPI's request handling (its routing layers, dependency solving, body and response
 handling) costs ~55 µs per request on this project's 2-core box, more than the ECDSA
@@ -9,9 +9,9 @@ returns a :class:`~starlette.responses.Response`, like a FastAPI handler without
 dependencies, and a :class:`~signing.errors.DccError` it raises is answered by
 :func:`api.problems.answer_dcc_error`, exactly as the app's exception handler answers it
 elsewhere. Everything else (the middleware, the 404/405 answers, the lifespan resources) is
-shared with the FastAPI app. The OpenAPI document still describes the route: pass the
-FastAPI :class:`~fastapi.routing.APIRoute` built by :func:`documented_route` to the
-document builder.
+shared with the FastAPI app. The OpenAPI document still describes the route: its
+:attr:`PlainRoute.documentation` is a FastAPI :class:`~fastapi.routing.APIRoute` (never
+mounted) for the document builder.
 """
 
 from __future__ import annotations
@@ -28,25 +28,21 @@ from starlette.types import Receive, Scope, Send
 from api.problems import answer_dcc_error
 from signing.errors import DccError
 
-__all__ = ["Handler", "PlainEndpoint", "documented_route", "plain_route"]
+__all__ = ["Handler", "PlainRoute"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class PlainEndpoint:
+class _PlainEndpoint:
     """The ASGI app of one plain route: ``handler(request)``, DccError → problem+json."""
 
-    __slots__ = ("_handler", "_path", "route")
+    __slots__ = ("_handler", "_path")
 
     def __init__(self, handler: Handler, path: str) -> None:
         self._handler = handler
         self._path = path
-        self.route: Route | None = None
-        """The route serving this endpoint; put in ``scope["route"]`` for the middleware's
-        route label, as FastAPI's router does for its own routes."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope.setdefault("route", self.route)
         request = Request(scope, receive, send)
         try:
             response = await self._handler(request)
@@ -55,15 +51,18 @@ class PlainEndpoint:
         await response(scope, receive, send)
 
 
-def plain_route(path: str, handler: Handler, *, methods: Sequence[str]) -> Route:
-    """A Starlette route serving ``handler`` at ``path`` through :class:`PlainEndpoint`."""
-    endpoint = PlainEndpoint(handler, path)
-    endpoint.route = Route(path, endpoint, methods=list(methods))
-    return endpoint.route
+class PlainRoute(Route):
+    """A Starlette route serving ``handler`` at ``path``, documented by :attr:`documentation`.
 
+    ``doc`` takes FastAPI's route options for the document (summary, responses, …).
+    """
 
-def documented_route(
-    path: str, handler: Handler, *, methods: Sequence[str], **doc: Any
-) -> APIRoute:
-    """The FastAPI route that documents ``handler`` (never mounted: OpenAPI only)."""
-    return APIRoute(path, handler, methods=list(methods), **doc)
+    def __init__(self, path: str, handler: Handler, *, methods: Sequence[str], **doc: Any) -> None:
+        super().__init__(path, _PlainEndpoint(handler, path), methods=list(methods))
+        self.documentation = APIRoute(path, handler, methods=list(methods), **doc)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve, with the route in ``scope["route"]`` as FastAPI's router puts its own
+        (the middleware labels latencies by its path)."""
+        scope.setdefault("route", self)
+        await super().handle(scope, receive, send)

@@ -8,7 +8,7 @@ the settings ``dcc serve`` uses, read from :func:`api.cli.serve.uvicorn_options`
 app, workers, no proxy headers, no server header, the same logging configuration).
 
 With ``--plain`` the endpoint is mounted the way ``dcc serve`` mounts its single-issue route
-(:func:`api.endpoint.plain_route`, outside FastAPI's request handling): a second,
+(:class:`api.endpoint.PlainRoute`, outside FastAPI's request handling): a second,
 informational baseline showing what that route kind costs with no work at all.
 
 Run: ``.venv/bin/python -m loadtests.bare_app --port P [--workers N] [--response-bytes B]
@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from api.cli.serve import uvicorn_options
-from api.endpoint import plain_route
+from api.endpoint import PlainRoute
 
 __all__ = ["PLAIN_ENV", "RESPONSE_BYTES_ENV", "constant_body", "create_bare_app", "main"]
 
@@ -56,7 +56,7 @@ def create_bare_app() -> FastAPI:
         return Response(body, 201, media_type="application/json")
 
     if os.environ.get(PLAIN_ENV) == "1":
-        app.router.routes.append(plain_route("/v1/certificates", issue, methods=["POST"]))
+        app.router.routes.append(PlainRoute("/v1/certificates", issue, methods=["POST"]))
     else:
         app.post("/v1/certificates", status_code=201, response_class=Response)(issue)
 

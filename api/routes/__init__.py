@@ -10,14 +10,14 @@ from typing import Final
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
+from api.endpoint import PlainRoute
 from api.routes import certificates, health, metrics, trust, verify
 
 __all__ = ["DOCUMENTED_ONLY", "PLAIN_ROUTES", "ROUTERS"]
 
-PLAIN_ROUTES: Final[tuple[BaseRoute, ...]] = (certificates.ISSUE_ROUTE,)
-DOCUMENTED_ONLY: Final[tuple[APIRoute, ...]] = (certificates.ISSUE_DOC_ROUTE,)
+PLAIN_ROUTES: Final[tuple[PlainRoute, ...]] = (certificates.ISSUE_ROUTE,)
+DOCUMENTED_ONLY: Final[tuple[APIRoute, ...]] = tuple(route.documentation for route in PLAIN_ROUTES)
 
 ROUTERS: Final[tuple[APIRouter, ...]] = (
     certificates.router,

@@ -9,9 +9,9 @@ running batch never stalls single requests. Each issued certificate writes one a
 answered.
 
 The single issue is the route a surge hits: it is served as a plain route
-(:data:`ISSUE_ROUTE`, :mod:`api.endpoint`) rather than through FastAPI's request handling,
-and :data:`ISSUE_DOC_ROUTE` describes it in the OpenAPI document. The batch route is a
-normal FastAPI route (:data:`router`).
+(:data:`ISSUE_ROUTE`, :mod:`api.endpoint`) rather than through FastAPI's request handling;
+its ``documentation`` describes it in the OpenAPI document. The batch route is a normal
+FastAPI route (:data:`router`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.accounts import Account
-from api.audit import AUDIT_LOGGER
 from api.body import read_json
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
-from api.endpoint import documented_route, plain_route
+from api.endpoint import PlainRoute
 from api.metrics import type_label
 from api.pages.render import pdf_disposition, render_issued
 from api.problems import NotAcceptable, problem_for
@@ -50,8 +49,6 @@ from issuer.request import IssueRequestInput
 from signing.errors import DccError, SignerUnavailable, SigningError
 
 __all__ = [
-    "AUDIT_LOGGER",
-    "ISSUE_DOC_ROUTE",
     "ISSUE_PATH",
     "ISSUE_ROUTE",
     "UVCI_HEADER",
@@ -175,10 +172,7 @@ async def issue_certificate(request: Request) -> Response:
     return response
 
 
-ISSUE_ROUTE: Final = plain_route(ISSUE_PATH, issue_certificate, methods=["POST"])
-"""The single-issue route as the app mounts it (first, before the FastAPI routes)."""
-
-ISSUE_DOC_ROUTE: Final = documented_route(
+ISSUE_ROUTE: Final = PlainRoute(
     ISSUE_PATH,
     issue_certificate,
     methods=["POST"],
@@ -192,7 +186,7 @@ ISSUE_DOC_ROUTE: Final = documented_route(
     },
     openapi_extra={**json_body(IssueRequestInput), **BEARER_SECURITY},
 )
-"""The same route for the OpenAPI document (never mounted)."""
+"""The single-issue route as the app mounts it (first, before the FastAPI routes)."""
 
 
 def _batch_items(body: object, limit: int) -> list[object]:

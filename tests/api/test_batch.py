@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import verifier
+from api.audit import AUDIT_LOGGER
 from api.ratelimit import Rate
-from api.routes.certificates import AUDIT_LOGGER
 from keys.trust_list import parse_certificates
 
 

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 import verifier
+from api.audit import AUDIT_LOGGER
 from api.problems import NotAcceptable
-from api.routes.certificates import AUDIT_LOGGER, UVCI_HEADER, negotiate
+from api.routes.certificates import UVCI_HEADER, negotiate
 from issuer.qr import read_qr
 from keys.trust_list import parse_certificates
 

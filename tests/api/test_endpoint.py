@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.endpoint import plain_route
+from api.endpoint import PlainRoute
 from api.problems import PROBLEM_MEDIA_TYPE
 from issuer.errors import FieldError, RequestInvalid
 from signing.errors import ConfigError
@@ -27,7 +27,7 @@ async def _handler(request: Request) -> Response:
 
 @pytest.fixture
 async def client() -> Any:
-    app = Starlette(routes=[plain_route("/things", _handler, methods=["POST"])])
+    app = Starlette(routes=[PlainRoute("/things", _handler, methods=["POST"])])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
