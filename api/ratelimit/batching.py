@@ -70,7 +70,6 @@ class ScriptBatcher:
         self._sha = hashlib.sha1(script.encode()).hexdigest().encode()  # noqa: S324 (script id)
         encoder: Encoder = self._pool.get_encoder()  # type: ignore[no-untyped-call]
         self._encoding: tuple[str, str] = (encoder.encoding, encoder.encoding_errors)
-        self._heads: dict[int, bytes] = {}  # packed "EVALSHA sha 1" per argument count
         self._max_batch = max_batch
         self._queue: deque[_Call] = deque()
         self._drain: asyncio.Task[None] | None = None
@@ -164,14 +163,8 @@ class ScriptBatcher:
 
     def _pack(self, call: _Call) -> bytes:
         """``EVALSHA sha 1 key *args`` in RESP (the client's generic packer costs 5x more)."""
-        head = self._heads.get(len(call.args))
-        if head is None:
-            fixed = (b"EVALSHA", self._sha, b"1")
-            head = b"*%d\r\n" % (len(fixed) + 1 + len(call.args)) + b"".join(map(_bulk, fixed))
-            self._heads[len(call.args)] = head
-        return b"".join(
-            [head, _bulk(call.key.encode(*self._encoding)), *(_bulk(b"%d" % a) for a in call.args)]
-        )
+        key = call.key.encode(*self._encoding)
+        return _pack_command(b"EVALSHA", self._sha, b"1", key, *(b"%d" % a for a in call.args))
 
     async def _round_trip(self, commands: list[bytes]) -> list[Any]:
         """Write ``commands`` (packed) at once on the batcher's connection, read every reply.

@@ -154,7 +154,7 @@ class ResilientLimiter:
         ``degrade_for``) leaves no way to decide.
         """
         check_cost(cost)
-        call, probe = (True, False) if self._opened_at is None else self._may_call_redis()
+        call, probe = self._may_call_redis()
         if call:
             try:
                 decision = await self._deadline.run(self._primary.hit(key, rate, cost))
