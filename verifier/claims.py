@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import cbor2
 
+from issuer.payload import CWT_EXP, CWT_HCERT, CWT_IAT, CWT_ISS, HCERT_EU_DCC_V1
 from signing.cbor import loads_strict
 from signing.errors import DecodeError
 
@@ -40,11 +41,6 @@ __all__ = [
     "parse_claims",
 ]
 
-CWT_ISS: Final = 1
-CWT_EXP: Final = 4
-CWT_IAT: Final = 6
-CWT_HCERT: Final = -260
-HCERT_EU_DCC_V1: Final = 1
 TAG_DATE_TIME_STRING: Final = 0
 MAX_NUMERIC_DATE: Final = 253402300799  # 9999-12-31T23:59:59Z
 MAX_ISS_CHARS: Final = 80
