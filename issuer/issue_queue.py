@@ -15,7 +15,7 @@ cancelled one (client gone) is skipped before it is issued, or stops waiting for
 A request cancelled after its certificate was signed never receives it; that certificate
 reaches nobody, so nothing needs to be audited or revoked. When no signer is free (the
 pool is lent to batch threads), the request is not issued in the callback, which must not
-block the loop; it waits for a signer like :meth:`Issuer.issue_validated_async` does.
+block the loop; it waits for a signer (:meth:`Issuer.issue_prepared_async`).
 """
 
 from __future__ import annotations
