@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +17,18 @@ from keys.load import SigningKeys
 from signing.cose import parse_sign1, verify_sign1
 
 IssuerFactory = Callable[..., Issuer]
+
+
+@contextlib.contextmanager
+def _all_signers_busy(issuer: Issuer) -> Iterator[None]:
+    """Hold every signer of ``issuer``'s pool until the block ends."""
+    held = [issuer.pool.try_acquire() for _ in range(issuer.pool.size)]
+    try:
+        yield
+    finally:
+        for signer in held:
+            assert signer is not None
+            issuer.pool.release(signer)
 
 
 def _verifies(hc1: str, keys: SigningKeys) -> None:
@@ -107,14 +120,10 @@ async def test_without_a_free_signer_the_request_waits_for_one(
 ) -> None:
     issuer = build_issuer(es256_keys, acquire_timeout=2.0)
     queue = IssueQueue(issuer)
-    held = [issuer.pool.try_acquire() for _ in range(issuer.pool.size)]
-    assert all(held)
-    pending = asyncio.ensure_future(queue.issue(rat_request))
-    await asyncio.sleep(0.05)
-    assert not pending.done()  # waiting, and the loop is not blocked
-    for signer in held:
-        assert signer is not None
-        issuer.pool.release(signer)
+    with _all_signers_busy(issuer):
+        pending = asyncio.ensure_future(queue.issue(rat_request))
+        await asyncio.sleep(0.05)
+        assert not pending.done()  # waiting, and the loop is not blocked
     _verifies((await pending).hc1, es256_keys)
     assert issuer.pool.in_use == 0
 
@@ -124,12 +133,8 @@ async def test_a_signer_that_never_frees_gives_signer_unavailable(
 ) -> None:
     issuer = build_issuer(es256_keys, acquire_timeout=0.02)
     queue = IssueQueue(issuer)
-    held = [issuer.pool.try_acquire() for _ in range(issuer.pool.size)]
-    with pytest.raises(SignerUnavailable):
+    with _all_signers_busy(issuer), pytest.raises(SignerUnavailable):
         await queue.issue(rat_request)
-    for signer in held:
-        assert signer is not None
-        issuer.pool.release(signer)
     _verifies((await queue.issue(rat_request)).hc1, es256_keys)
 
 
@@ -138,14 +143,11 @@ async def test_cancelling_a_request_waiting_for_a_signer_stops_its_wait(
 ) -> None:
     issuer = build_issuer(es256_keys, acquire_timeout=5.0)
     queue = IssueQueue(issuer)
-    held = [issuer.pool.try_acquire() for _ in range(issuer.pool.size)]
-    pending = asyncio.ensure_future(queue.issue(rat_request))
-    await asyncio.sleep(0.02)
-    pending.cancel()
-    await asyncio.sleep(0.02)
-    for signer in held:
-        assert signer is not None
-        issuer.pool.release(signer)
+    with _all_signers_busy(issuer):
+        pending = asyncio.ensure_future(queue.issue(rat_request))
+        await asyncio.sleep(0.02)
+        pending.cancel()
+        await asyncio.sleep(0.02)
     await asyncio.sleep(0.02)
     assert issuer.pool.in_use == 0  # the waiting task gave up; nothing holds a signer
 
