@@ -1,11 +1,11 @@
 """The issuing service's HTTP app: :func:`create_app` (tests, embedding) and :func:`app_from_env`.
 
 ``create_app(settings)`` builds a FastAPI app whose lifespan opens the
-:class:`~api.resources.Resources` (keys, signer pool, accounts, limiters) and closes them at
+:class:`~api.runtime.Resources` (keys, signer pool, accounts, limiters) and closes them at
 shutdown; nothing is loaded at import or construction time. ``dcc serve`` runs
 ``uvicorn.run("api.app:app_from_env", factory=True)``, which reads ``DCC_*`` once per worker
 and writes the audit lines straight to stdout. The single-issue route is mounted first, as a
-plain route (:mod:`api.endpoint`); the OpenAPI document describes it like the others.
+plain route (:mod:`api.plain_route`); the OpenAPI document describes it like the others.
 Every error is ``application/problem+json`` (:mod:`api.problems`); there is no CORS.
 """
 
@@ -28,9 +28,9 @@ from api.middleware import ServiceMiddleware
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
 from api.ratelimit import Limiter
-from api.resources import Clock, open_resources
 from api.routes import DOCUMENTED_ONLY, PLAIN_ROUTES, ROUTERS
 from api.routes.schemas import EXTRA_SCHEMAS
+from api.runtime import Clock, open_resources
 from api.settings import Settings
 from signing.errors import DccError
 

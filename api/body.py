@@ -5,11 +5,16 @@ Starlette reads a body whole and without limit; these helpers refuse it first by
 (chunked uploads), stopping at the limit. JSON is parsed with orjson (malformed → 400
 ``json_invalid``, nesting deeper than orjson's 1024 levels included); multipart forms with
 Starlette's parser fed by the same bounded stream.
+
+Small JSON objects (the batch wrapper, ``{"hc1": …}``, the names preview) are read by
+:func:`json_object`: one shape check and one unknown-key policy for every route
+(``body_not_object``; ``unknown_field``, at most :data:`MAX_UNKNOWN_REPORTED` of them).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Collection
+from typing import Final
 
 import orjson
 from starlette.datastructures import UploadFile
@@ -17,11 +22,23 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from api.problems import BodyTooLarge, MalformedBody, UnsupportedMediaType
-from issuer.errors import FieldError, RequestInvalid
+from hcert.hc1 import MAX_HC1_CHARS
+from signing.errors import FieldError, RequestInvalid
 
-__all__ = ["JSON_TYPES", "media_type", "read_body", "read_form_file", "read_json"]
+__all__ = [
+    "JSON_TYPES",
+    "MAX_UNKNOWN_REPORTED",
+    "hc1_of",
+    "json_object",
+    "media_type",
+    "read_body",
+    "read_form_file",
+    "read_hc1",
+    "read_json",
+]
 
 JSON_TYPES = frozenset({"application/json"})
+MAX_UNKNOWN_REPORTED: Final = 5
 
 
 def media_type(request: Request) -> str:
@@ -105,3 +122,41 @@ async def read_form_file(request: Request, field: str, limit: int) -> bytes:
         return await upload.read()
     finally:
         await form.close()
+
+
+def json_object(
+    body: object, allowed: Collection[str], *, what: str
+) -> tuple[dict[str, object], list[FieldError]]:
+    """``body`` as an object, and an ``unknown_field`` error per key not in ``allowed``.
+
+    Raises :class:`RequestInvalid` (``body_not_object``) for anything but an object; the
+    caller adds its own field errors to the list and raises them together.
+    """
+    if not isinstance(body, dict):
+        raise RequestInvalid(
+            [FieldError("", "body_not_object", "the body must be a JSON object")],
+            message=f"the {what} request is invalid",
+        )
+    unknown = [FieldError.unknown(key) for key in body if key not in allowed]
+    return body, unknown[:MAX_UNKNOWN_REPORTED]
+
+
+def hc1_of(body: object, *, what: str) -> str:
+    """The HC1 text of a ``{"hc1": "HC1:…"}`` body (422: ``hc1_missing``, ``hc1_too_long``)."""
+    fields, errors = json_object(body, ("hc1",), what=what)
+    hc1 = fields.get("hc1")
+    if not isinstance(hc1, str):
+        errors.append(FieldError("hc1", "hc1_missing", "hc1 must be a string"))
+    elif len(hc1) > MAX_HC1_CHARS:
+        errors.append(
+            FieldError("hc1", "hc1_too_long", f"hc1 is longer than {MAX_HC1_CHARS} characters")
+        )
+    if errors:
+        raise RequestInvalid(errors, message=f"the {what} request is invalid")
+    assert isinstance(hc1, str)
+    return hc1
+
+
+async def read_hc1(request: Request, limit: int, *, what: str) -> str:
+    """The HC1 text of a JSON ``{"hc1": …}`` body of at most ``limit`` bytes."""
+    return hc1_of(await read_json(request, limit), what=what)

@@ -22,8 +22,8 @@ from api.accounts import Account
 from api.auth import authenticate, bearer_scheme, require_role
 from api.problems import RateLimited
 from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
-from api.resources import Resources
-from issuer.errors import FieldError, RequestInvalid
+from api.runtime import Resources
+from signing.errors import FieldError, RequestInvalid
 
 __all__ = [
     "BEARER_SECURITY",

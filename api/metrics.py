@@ -16,7 +16,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from api.ratelimit.base import Limiter
 from api.ratelimit.resilient import EVENTS, LimiterState, ResilientLimiter
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from signing.pool import SignerPool
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "type_label"]

@@ -10,7 +10,7 @@ Every error response of the service is ``application/problem+json``::
 status, headers and body; :func:`install_problem_handlers` wires it, plus FastAPI's
 validation errors and Starlette's 404/405, into an app. Unexpected exceptions are turned
 into a generic 500 by :class:`api.middleware.ServiceMiddleware`, which uses
-:func:`internal_error_response` from here; plain ASGI endpoints (:mod:`api.endpoint`) answer
+:func:`internal_error_response` from here; plain ASGI endpoints (:mod:`api.plain_route`) answer
 their DccError with :func:`answer_dcc_error`, as the app's handler does. Messages of
 DccError never hold personal data (project rule), so ``detail`` is the error's message; 5xx
 answers hide it.
@@ -34,12 +34,13 @@ from starlette.responses import Response
 from api.ratelimit.base import Decision
 from api.ratelimit.errors import LimiterUnavailable
 from api.responses import json_response
-from issuer.errors import FieldError, RequestInvalid
 from signing.errors import (
     ConfigError,
     DccError,
     DecodeError,
+    FieldError,
     KeyMaterialError,
+    RequestInvalid,
     SignatureError,
     SignerUnavailable,
     SigningError,

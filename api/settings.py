@@ -17,9 +17,9 @@ from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.ratelimit.rate import Rate
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
 from issuer.request import RequestPolicy
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from signing.errors import ConfigError, DccError
 
 __all__ = ["DEFAULT_RATES", "FailurePolicy", "Settings"]

@@ -1,7 +1,9 @@
-"""Issuing EU DCC test certificates.
+"""Issuing EU DCC test certificates: request → DCC payload → signed ``HC1:`` → QR or PDF.
 
-Import from the submodules: ``issuer.issuer`` (the :class:`~issuer.issuer.Issuer`),
-``issuer.request`` (the request model and its rules), ``issuer.hc1`` (the ``HC1:`` codec),
-``issuer.qr`` (QR rendering and reading), ``issuer.errors`` (the error hierarchy). The package
-itself imports nothing, so that light users (the HC1 codec) do not pay for QR or pydantic.
+- :mod:`issuer.request`: the issue-request contract (models, rules, validation);
+- :mod:`issuer.issuer`: the :class:`~issuer.issuer.Issuer` (UVCI, payload, claims, signature);
+- :mod:`issuer.render`: an issued certificate as QR code (PNG, SVG) or printable PDF.
+
+The package front imports nothing itself, so that light users (the payload, the UVCI) do
+not pay for QR rendering or pydantic. The codec the verifier shares lives in :mod:`hcert`.
 """

@@ -1,19 +1,20 @@
 """The :class:`Issuer`: validated request → DCC payload → CWT → COSE_Sign1 → ``HC1:``.
 
 It holds no request state: the UVCI comes from the OS CSPRNG, the time from an injectable
-clock, the signature from the signer pool. :meth:`Issuer.issue_validated` (and its async
-twin) start from a validated :class:`NegativeTestRequest`; :meth:`Issuer.issue` /
-:meth:`Issuer.issue_async` validate the JSON object first. Synchronous entry points serve
-threads (batch workers, the CLI); the async ones serve the event loop, waiting for a signer
-slot without blocking it. Signing inline is right: an ES256 signature costs ~23 µs, less
-than a thread hand-off (performance.md). A signer slot is held for the signature only: the
-claims are built before, zlib and base45 run after.
+clock, the signature from the signer pool. Issuing is three steps, each its own method:
+:meth:`Issuer.validate` (JSON → :class:`NegativeTestRequest`), :meth:`Issuer.prepare` (the
+claims to sign) and signing, either :meth:`Issuer.try_sign` (a signer free now, or None) /
+:meth:`Issuer.sign_async` (waits on the event loop), as the server's queue does, or all
+three in :meth:`Issuer.issue` for threads (the CLI, batch workers, :meth:`issue_batch`).
+Signing inline is right: an ES256 signature costs less than a thread hand-off
+(performance.md). A signer slot is held for the signature only: the claims are built
+before, zlib and base45 run after.
 
-Hot path (~60 µs with an ES256 signature of ~23 µs): whatever depends only on the
-configuration is computed at construction (UVCI generator, validity per test type); times
-are turned into integers once; the DCC maps are built in canonical CBOR key order so the
-claims need a plain ``cbor2.dumps``; the pool's fast path is taken without a context
-manager; the result objects are plain (non-frozen) slots dataclasses, cheaper to build.
+Hot path (BENCHMARKS.md, bench 1): whatever depends only on the configuration is computed
+at construction (UVCI generator, validity per test type); times are turned into integers
+once; the DCC maps are built in canonical CBOR key order so the claims need a plain
+``cbor2.dumps``; the pool's fast path is taken without a context manager; the result
+objects are plain (non-frozen) slots dataclasses, cheaper to build.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from issuer.errors import DccError, FieldError, KeyMaterialError, RequestInvalid
-from issuer.hc1 import encode_hc1
-from issuer.payload import encode_canonical_claims, test_certificate
+from hcert.claims import encode_canonical_claims
+from hcert.hc1 import encode_hc1
+from hcert.revocation import signature_hash
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
+from issuer.payload import test_certificate
 from issuer.request import NegativeTestRequest, RequestPolicy, validate_issue_request
-from issuer.revocation import signature_hash
 from issuer.uvci import UvciGenerator
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
 from signing.cose import encode_sign1_signed
+from signing.errors import DccError, FieldError, KeyMaterialError, RequestInvalid
 from signing.pool import SignerPool
 from signing.signer import Signer
 
@@ -159,12 +161,8 @@ class Issuer:
             data, now=self._clock(), devices=self.devices, policy=self.config.policy
         )
 
-    def prepare(self, data: object) -> PreparedCertificate:
-        """Validate and build the claims to sign (pure CPU work, no signer needed)."""
-        return self.prepare_validated(self.validate(data))
-
-    def prepare_validated(self, request: NegativeTestRequest) -> PreparedCertificate:
-        """Build the claims to sign for a validated request (no signer needed)."""
+    def prepare(self, request: NegativeTestRequest) -> PreparedCertificate:
+        """Build the claims to sign for a validated request (pure CPU work, no signer)."""
         issued_at = self._clock().replace(microsecond=0)
         if issued_at >= self.not_after:
             raise KeyMaterialError(
@@ -199,45 +197,7 @@ class Issuer:
         )
         return PreparedCertificate(uvci, request.test_type, issued_at, expires_at, dcc, claims)
 
-    @staticmethod
-    def sign(prepared: PreparedCertificate, signer: Signer) -> IssuedCertificate:
-        """Wrap prepared claims in COSE_Sign1 with ``signer`` and encode them as ``HC1:``."""
-        return _issued(prepared, signer.kid, *_sign_claims(prepared, signer))
-
-    def issue(self, data: object, *, timeout: float | None = None) -> IssuedCertificate:
-        """Validate and issue one certificate from a thread (see :meth:`issue_validated`)."""
-        return self.issue_validated(self.validate(data), timeout=timeout)
-
-    def issue_validated(
-        self, request: NegativeTestRequest, *, timeout: float | None = None
-    ) -> IssuedCertificate:
-        """Issue one certificate from a thread (blocks at most ``timeout`` for a signer)."""
-        prepared = self.prepare_validated(request)
-        issued = self.try_issue_prepared(prepared)
-        if issued is None:
-            with self.pool.acquire(timeout) as signer:
-                signed = _sign_claims(prepared, signer)
-            issued = _issued(prepared, signer.kid, *signed)
-        return issued
-
-    async def issue_async(self, data: object) -> IssuedCertificate:
-        """Validate and issue one certificate from the event loop."""
-        return await self.issue_validated_async(self.validate(data))
-
-    async def issue_validated_async(self, request: NegativeTestRequest) -> IssuedCertificate:
-        """Issue one certificate from the event loop (waits for a signer without blocking)."""
-        return await self.issue_prepared_async(self.prepare_validated(request))
-
-    async def issue_prepared_async(self, prepared: PreparedCertificate) -> IssuedCertificate:
-        """Sign prepared claims from the event loop (waits for a signer without blocking)."""
-        issued = self.try_issue_prepared(prepared)
-        if issued is None:
-            async with self.pool.acquire_async() as signer:
-                signed = _sign_claims(prepared, signer)
-            issued = _issued(prepared, signer.kid, *signed)
-        return issued
-
-    def try_issue_prepared(self, prepared: PreparedCertificate) -> IssuedCertificate | None:
+    def try_sign(self, prepared: PreparedCertificate) -> IssuedCertificate | None:
         """Sign prepared claims with a signer free right now; None when none is (never waits).
 
         The signer is held only while signing, not while the HC1 text is encoded.
@@ -251,6 +211,28 @@ class Issuer:
         finally:
             pool.release(signer)
         return _issued(prepared, signer.kid, *signed)
+
+    async def sign_async(self, prepared: PreparedCertificate) -> IssuedCertificate:
+        """Sign prepared claims from the event loop (waits for a signer without blocking it)."""
+        issued = self.try_sign(prepared)
+        if issued is None:
+            async with self.pool.acquire_async() as signer:
+                signed = _sign_claims(prepared, signer)
+            issued = _issued(prepared, signer.kid, *signed)
+        return issued
+
+    def issue(self, data: object, *, timeout: float | None = None) -> IssuedCertificate:
+        """Validate, prepare and sign one certificate from a thread (the CLI, batch workers).
+
+        Blocks at most ``timeout`` for a signer (the pool's default when None).
+        """
+        prepared = self.prepare(self.validate(data))
+        issued = self.try_sign(prepared)
+        if issued is None:
+            with self.pool.acquire(timeout) as signer:
+                signed = _sign_claims(prepared, signer)
+            issued = _issued(prepared, signer.kid, *signed)
+        return issued
 
     def issue_batch(
         self,

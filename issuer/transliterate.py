@@ -27,7 +27,7 @@ import re
 import unicodedata
 from typing import Final
 
-from issuer.errors import ConfigError
+from signing.errors import ConfigError
 
 __all__ = ["MAX_STANDARDISED_LENGTH", "is_standardised", "to_icao"]
 

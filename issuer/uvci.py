@@ -22,7 +22,7 @@ import re
 import string
 from typing import Final
 
-from issuer.errors import ConfigError, DccError
+from signing.errors import ConfigError, DccError
 
 __all__ = [
     "CHECK_ALPHABET",

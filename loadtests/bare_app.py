@@ -4,11 +4,11 @@
 of a chosen size (the size of a real issue response), so the difference between it and
 ``dcc serve`` is exactly what the service does per request: authentication, quotas, body
 parsing, validation, issuing, audit, metrics and middleware. It runs under uvicorn with
-the settings ``dcc serve`` uses, read from :func:`api.cli.serve.uvicorn_options` (factory
+the settings ``dcc serve`` uses, read from :func:`api.server.uvicorn_options` (factory
 app, workers, no proxy headers, no server header, the same logging configuration).
 
 With ``--plain`` the endpoint is mounted the way ``dcc serve`` mounts its single-issue route
-(:class:`api.endpoint.PlainRoute`, outside FastAPI's request handling): a second,
+(:class:`api.plain_route.PlainRoute`, outside FastAPI's request handling): a second,
 informational baseline showing what that route kind costs with no work at all.
 
 Run: ``.venv/bin/python -m loadtests.bare_app --port P [--workers N] [--response-bytes B]
@@ -27,8 +27,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from api.cli.serve import uvicorn_options
-from api.endpoint import PlainRoute
+from api.plain_route import PlainRoute
+from api.server import uvicorn_options
 
 __all__ = ["PLAIN_ENV", "RESPONSE_BYTES_ENV", "constant_body", "create_bare_app", "main"]
 

@@ -2,7 +2,8 @@
 
 The baseline is one ECDSA P-256 / SHA-256 signature (DER, as cryptography returns it) of
 the very bytes a certificate signs: the Sig_structure of a real certificate. The issue row
-(the target) runs :meth:`issuer.issuer.Issuer.issue_validated` on varied realistic
+(the target) runs :meth:`~issuer.issuer.Issuer.prepare` then
+:meth:`~issuer.issuer.Issuer.try_sign` on varied realistic
 requests, validated beforehand: validated request → HC1 (times, UVCI, payload, CBOR claims,
 signer pool, ECDSA, COSE_Sign1, zlib, base45), as the issue defines this bench. The next
 row adds the validation (:meth:`Issuer.issue`: JSON object → HC1, incl. ICAO
@@ -23,8 +24,8 @@ from typing import Final
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from issuer.base45 import b45encode
-from issuer.hc1 import compress, encode_hc1
+from hcert.base45 import b45encode
+from hcert.hc1 import compress, encode_hc1
 from issuer.uvci import UvciGenerator
 from loadtests.bench_cli import bench_main, measure_table, temporary_keys
 from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
@@ -50,7 +51,7 @@ def _stages(keys_dir: Path, requests: int) -> list[Stage]:
     validated = [issuer.validate(body) for body in bodies]
     issue_cycle, full_cycle, validate_cycle = Cycle(validated), Cycle(bodies), Cycle(bodies)
     prepare_cycle = Cycle(validated)
-    prepared = [issuer.prepare_validated(request) for request in validated]
+    prepared = [issuer.prepare(request) for request in validated]
     coses = [
         encode_sign1(p.claims, alg=signer.alg, kid=signer.kid, sign=signer.sign) for p in prepared
     ]
@@ -63,8 +64,8 @@ def _stages(keys_dir: Path, requests: int) -> list[Stage]:
     return [
         Stage(BASELINE, lambda: key.sign(to_sign, algorithm)),
         Stage(
-            "issue: validated request → HC1 (Issuer.issue_validated)",
-            lambda: issuer.issue_validated(issue_cycle.next()),
+            "issue: validated request → HC1 (Issuer.prepare + try_sign)",
+            lambda: issuer.try_sign(issuer.prepare(issue_cycle.next())),
             ISSUE_TARGET,
         ),
         Stage(
@@ -77,12 +78,12 @@ def _stages(keys_dir: Path, requests: int) -> list[Stage]:
         ),
         Stage(
             "  prepare validated (times, UVCI, payload, CBOR claims)",
-            lambda: issuer.prepare_validated(prepare_cycle.next()),
+            lambda: issuer.prepare(prepare_cycle.next()),
         ),
         Stage("    UVCI with check character", lambda: uvci()),
         Stage(
             "  sign prepared → HC1 (ECDSA, COSE_Sign1, zlib, base45)",
-            lambda: issuer.sign(prepared_cycle.next(), signer),
+            lambda: issuer.try_sign(prepared_cycle.next()),
         ),
         Stage(
             "    HC1 text of a COSE (zlib stored block + base45)",

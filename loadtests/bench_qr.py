@@ -1,8 +1,8 @@
 """Bench 3: QR PNG of an HC1 with our renderer vs ``qrcode``'s own PNG, and both scan.
 
-Ours is :func:`issuer.qr.render_png` (libzint through zxing-cpp builds the matrix, Pillow
+Ours is :func:`issuer.render.qr.render_png` (libzint through zxing-cpp builds the matrix, Pillow
 writes a 1-bit PNG: level Q, 4 px per module, 4-module quiet zone). The baseline is
-:func:`issuer.qr.render_png_reference`: ``qrcode`` with its default pipeline (automatic
+:func:`issuer.render.qr.render_png_reference`: ``qrcode`` with its default pipeline (automatic
 mask choice in pure Python, its PIL image writer) at the same level, scale and border, so
 the two images are alike. One more row gives ``qrcode.make(hc1)`` with every default
 (level M, 10 px per module) for information. Before timing, every image of every HC1 is
@@ -22,10 +22,11 @@ from typing import Final
 
 import qrcode
 
-from issuer.qr import read_qr, render_png, render_png_reference
+from issuer.render.qr import render_png, render_png_reference
 from loadtests.bench_cli import bench_main, measure_table, temporary_keys
 from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
 from loadtests.timing import DEFAULT_BATCH_SECONDS, Comparison, Stage, Timing
+from verifier.qr_read import read_qr
 
 __all__ = [
     "BASELINE",

@@ -20,13 +20,13 @@ from typing import Final
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from issuer.hc1 import decode_hc1
+from hcert.claims import parse_claims
+from hcert.hc1 import decode_hc1
 from loadtests.bench_cli import bench_main, measure_table, temporary_keys
 from loadtests.fixtures import Cycle, issuing_runtime, sample_requests
 from loadtests.timing import DEFAULT_BATCH_SECONDS, Comparison, Stage, Timing
 from signing.cose import parse_sign1, sig_structure, verify_sign1
 from verifier import TrustStore, validate_dcc, verify
-from verifier.claims import parse_claims
 
 __all__ = ["BASELINE", "TITLE", "VERIFY_TARGET", "main", "run"]
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 
+from api.runtime import IssuingRuntime, build_issuing_runtime
 from api.settings import Settings
-from api.wiring import IssuingRuntime, build_issuing_runtime
 from keys.generate import generate_keys
 
 __all__ = [

@@ -13,18 +13,23 @@ place.
     │   └── SignerUnavailable     every signer slot stayed busy past the timeout
     ├── KeyMaterialError          keys or certificates missing, mismatched, expired (keys/)
     ├── ConfigError               settings that cannot work (api/, issuer/)
-    └── RequestInvalid            an issue request that breaks the rules (issuer/errors.py)
+    └── RequestInvalid            a request that breaks the rules: every FieldError at once
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "MAX_KEY_ECHO",
     "ConfigError",
     "DccError",
     "DecodeError",
+    "FieldError",
     "KeyMaterialError",
+    "RequestInvalid",
     "SignatureError",
     "SignerUnavailable",
     "SigningError",
@@ -96,3 +101,59 @@ class ConfigError(DccError):
     """Settings that cannot work."""
 
     default_code = "config_invalid"
+
+
+_SUMMARY_LIMIT = 5
+MAX_KEY_ECHO = 64
+_UNKNOWN = "is not a field of this object"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One broken rule in an issue request.
+
+    ``field`` is the dotted JSON path (``"person.date_of_birth"``, ``"test.device"``; ``""``
+    for the whole body), ``code`` a stable snake_case identifier, ``message`` an English
+    explanation that never repeats the submitted value.
+    """
+
+    field: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form used in problem responses: ``{"field", "code", "message"}``."""
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+    @classmethod
+    def unknown(cls, key: object, prefix: str = "") -> FieldError:
+        """``unknown_field`` for ``key`` of the object at ``prefix`` (every request body).
+
+        The key is echoed in the path only when it is short printable ASCII (at most
+        :data:`MAX_KEY_ECHO` characters), else as ``?``: a client's key may be anything.
+        """
+        text = key if isinstance(key, str) else ""
+        if not (0 < len(text) <= MAX_KEY_ECHO and text.isascii() and text.isprintable()):
+            text = "?"
+        return cls(f"{prefix}.{text}" if prefix else text, "unknown_field", _UNKNOWN)
+
+
+class RequestInvalid(DccError):
+    """An issue request that breaks one or more rules; ``errors`` lists all of them."""
+
+    default_code = "request_invalid"
+
+    def __init__(self, errors: Sequence[FieldError], message: str | None = None) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        super().__init__(message or _summary(self.errors), error_count=len(self.errors))
+
+
+def _summary(errors: tuple[FieldError, ...]) -> str:
+    """``"issue request invalid (2 errors): person.date_of_birth: dob_format; ..."``."""
+    if not errors:
+        return "issue request invalid"
+    parts = [f"{e.field or '(body)'}: {e.code}" for e in errors[:_SUMMARY_LIMIT]]
+    if len(errors) > _SUMMARY_LIMIT:
+        parts.append(f"and {len(errors) - _SUMMARY_LIMIT} more")
+    noun = "error" if len(errors) == 1 else "errors"
+    return f"issue request invalid ({len(errors)} {noun}): " + "; ".join(parts)

@@ -34,16 +34,23 @@ from typing import Any, Final
 
 from cryptography import x509
 
-from issuer.base45 import b45decode
-from issuer.hc1 import inflate, strip_prefix
-from issuer.valuesets import DeviceRegistry
+from hcert.base45 import b45decode
+from hcert.claims import Claims, parse_claims
+from hcert.hc1 import inflate, strip_prefix
+from hcert.valuesets import DeviceRegistry
 from keys.kid import KID_LENGTH
 from signing.algorithms import ALG_NAMES
 from signing.cose import Sign1, parse_sign1, verify_sign1
 from signing.errors import DccError, DecodeError, KeyMaterialError, SignatureError
-from verifier.claims import Claims, parse_claims
 from verifier.dates import format_instant
-from verifier.report import Check, CheckName, ReportError, VerificationReport, passed_check
+from verifier.report import (
+    Check,
+    CheckName,
+    ReportError,
+    VerificationReport,
+    VerifiedPayload,
+    passed_check,
+)
 from verifier.rules import CLOCK_SKEW, DEFAULT_PROFILE, RulesProfile, check_test_rules
 from verifier.schema import dcc_type, validate_dcc
 from verifier.source import InputData, input_text
@@ -75,6 +82,8 @@ class _Run:
         self.claims: Claims | None = None
         self.cert_type: str | None = None
         self.signer: TrustedCertificate | None = None
+        self.hc1: str | None = None
+        self.message: Sign1 | None = None
 
     # -- recording ---------------------------------------------------------------------
 
@@ -107,6 +116,22 @@ class _Run:
             certificate=claims.dcc if claims else None,
             verified=self.signer is not None,
             cert_type=self.cert_type,
+            payload=self._payload(),
+        )
+
+    def _payload(self) -> VerifiedPayload | None:
+        claims, message = self.claims, self.message
+        if self.signer is None or claims is None or message is None or self.hc1 is None:
+            return None
+        assert isinstance(message.kid, bytes)  # the kid check passed
+        return VerifiedPayload(
+            hc1=self.hc1,
+            kid=message.kid,
+            signature=message.signature,
+            issuer=claims.iss,
+            issued_at=claims.issued_at,
+            expires_at=claims.expires_at,
+            certificate=claims.dcc,
         )
 
     # -- the checks ------------------------------------------------------------------------
@@ -128,7 +153,8 @@ class _Run:
     def _decode(self, data: object) -> Sign1 | None:
         """prefix → base45 → zlib → cose (COSE_Sign1 and CWT claims)."""
         try:
-            body = strip_prefix(input_text(data))
+            self.hc1 = text = input_text(data)
+            body = strip_prefix(text)
         except DecodeError as exc:
             self.failed_with("prefix", exc)
             return None
@@ -153,7 +179,7 @@ class _Run:
         self.passed("zlib")
         self.current = "cose"
         try:
-            message = parse_sign1(cose)
+            self.message = message = parse_sign1(cose)
             kid = message.kid
             if isinstance(kid, bytes) and len(kid) <= _MAX_REPORTED_KID_BYTES:
                 self.kid = base64.b64encode(kid).decode("ascii")

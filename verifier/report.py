@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, Literal, get_args
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "CheckName",
     "ReportError",
     "VerificationReport",
+    "VerifiedPayload",
     "passed_check",
 ]
 
@@ -118,12 +120,30 @@ class ReportError:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedPayload:
+    """What a trusted signature covers, as typed values (for callers, not for the JSON).
+
+    Set on a report only when the signature verified: the HC1 text, the kid and the COSE
+    signature as bytes, the times as aware datetimes, and the DCC payload.
+    """
+
+    hc1: str
+    kid: bytes
+    signature: bytes
+    issuer: str | None
+    issued_at: datetime
+    expires_at: datetime
+    certificate: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class VerificationReport:
     """The outcome of :func:`verifier.verify`; :meth:`to_dict` is the DESIGN.md JSON.
 
     ``certificate`` is the DCC payload when it could be decoded; ``verified`` tells whether
     a trusted signature covers it (when False, ``to_dict`` adds ``"verified": false``).
     ``kid``, ``issuer``, ``issued_at`` and ``expires_at`` are None when unknown.
+    ``payload`` holds the signed content as typed values once the signature verified.
     """
 
     valid: bool
@@ -136,6 +156,7 @@ class VerificationReport:
     certificate: dict[str, Any] | None = None
     verified: bool = False
     cert_type: str | None = field(default=None, compare=False)
+    payload: VerifiedPayload | None = field(default=None, compare=False, repr=False)
 
     def check(self, name: CheckName) -> Check | None:
         """The check called ``name``, or None when it did not run."""

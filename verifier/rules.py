@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
-from issuer.valuesets import (
+from hcert.valuesets import (
     RESULT_NOT_DETECTED,
     TEST_TYPE_NAAT,
     TEST_TYPE_RAT,

@@ -1,7 +1,7 @@
 """What :func:`verifier.verify` accepts: HC1 text, or the bytes of an image holding its QR code.
 
 Bytes are sniffed by their magic number: PNG, JPEG, GIF and WebP go to the QR reader
-(``issuer.qr.read_qr``, bounded in bytes and pixels); any other bytes must be ASCII text
+(``verifier.qr_read.read_qr``, bounded in bytes and pixels); any other bytes must be ASCII text
 and are read as HC1 text. A failed image decode is reported by the first check,
 ``prefix``, with the reader's code (``qr_not_found``, ``image_invalid``,
 ``image_too_large``): without a QR code there is no HC1 text to check.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from issuer.hc1 import MAX_HC1_CHARS
-from issuer.qr import read_qr
+from hcert.hc1 import MAX_HC1_CHARS
 from signing.errors import DecodeError
+from verifier.qr_read import read_qr
 
 __all__ = ["IMAGE_MAGIC", "InputData", "input_text", "is_image"]
 

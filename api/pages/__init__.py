@@ -1,18 +1,11 @@
-"""The web pages (pharmacist form, traveller verifier) and the endpoints they need.
+"""The web pages (pharmacist form, traveller verifier): HTML, CSS and JavaScript only.
 
-``router`` holds ``GET /``, ``GET /verify``, ``GET /assets/{name}`` (:mod:`api.pages.views`)
-and ``GET /v1/devices``, ``POST /v1/names/preview``, ``POST /v1/certificates/render``
-(:mod:`api.pages.support`); ``create_app`` includes it like any other router.
+``router`` holds ``GET /``, ``GET /verify`` and ``GET /assets/{name}`` (:mod:`api.pages.views`);
+the JSON endpoints the pages call live with the other routes (:mod:`api.routes`).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
-from api.pages import support, views
+from api.pages.views import router
 
 __all__ = ["router"]
-
-router = APIRouter()
-router.include_router(views.router)
-router.include_router(support.router)

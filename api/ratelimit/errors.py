@@ -8,10 +8,9 @@ down and the policy says not to guess, :class:`LimiterUnavailable` tells the API
 
 from __future__ import annotations
 
-from signing.errors import ConfigError as ConfigError
-from signing.errors import DccError as DccError
+from signing.errors import DccError
 
-__all__ = ["ConfigError", "DccError", "LimiterUnavailable"]
+__all__ = ["LimiterUnavailable"]
 
 
 class LimiterUnavailable(DccError):

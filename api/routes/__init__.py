@@ -1,6 +1,6 @@
 """The HTTP routes, one module per area, as ``create_app`` mounts them.
 
-:data:`PLAIN_ROUTES` come first (plain ASGI routes, :mod:`api.endpoint`), then the FastAPI
+:data:`PLAIN_ROUTES` come first (plain ASGI routes, :mod:`api.plain_route`), then the FastAPI
 :data:`ROUTERS`; :data:`DOCUMENTED_ONLY` describes the plain routes in the OpenAPI document.
 """
 
@@ -11,8 +11,8 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from api.endpoint import PlainRoute
-from api.routes import certificates, health, metrics, trust, verify
+from api.plain_route import PlainRoute
+from api.routes import certificates, devices, health, metrics, names, render, trust, verify
 
 __all__ = ["DOCUMENTED_ONLY", "PLAIN_ROUTES", "ROUTERS"]
 
@@ -21,7 +21,10 @@ DOCUMENTED_ONLY: Final[tuple[APIRoute, ...]] = tuple(route.documentation for rou
 
 ROUTERS: Final[tuple[APIRouter, ...]] = (
     certificates.router,
+    render.router,
     verify.router,
+    devices.router,
+    names.router,
     trust.router,
     health.router,
     metrics.router,

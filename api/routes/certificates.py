@@ -2,14 +2,14 @@
 
 Order of work, as in DESIGN: auth → quota → bounded parse → issuer → response. Signing runs
 on the event loop (tens of µs, less than a thread hand-off), the single issues of one loop
-pass back to back (:class:`~issuer.issue_queue.IssueQueue`);
+pass back to back (:class:`~api.issue_queue.IssueQueue`);
 QR rendering (ms) and batches run in worker threads bounded by capacity limiters, so a
 running batch never stalls single requests. Each issued certificate writes one audit line
 (:mod:`api.audit`: identifiers and times, never a name or a date of birth) before it is
 answered.
 
 The single issue is the route a surge hits: it is served as a plain route
-(:data:`ISSUE_ROUTE`, :mod:`api.endpoint`) rather than through FastAPI's request handling;
+(:data:`ISSUE_ROUTE`, :mod:`api.plain_route`) rather than through FastAPI's request handling;
 its ``documentation`` describes it in the OpenAPI document. The batch route is a normal
 FastAPI route (:data:`router`).
 """
@@ -26,13 +26,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.accounts import Account
-from api.body import read_json
+from api.body import json_object, read_json
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
-from api.endpoint import PlainRoute
 from api.metrics import type_label
-from api.pages.render import pdf_disposition, render_issued
-from api.problems import NotAcceptable, problem_for
-from api.resources import Resources
+from api.negotiation import negotiate
+from api.plain_route import PlainRoute
+from api.problems import problem_for
 from api.responses import NO_STORE, json_response
 from api.routes.schemas import (
     BatchRequestInput,
@@ -42,81 +41,31 @@ from api.routes.schemas import (
     problems,
     qr_or_pdf_content,
 )
-from issuer.errors import FieldError, RequestInvalid
+from api.runtime import Resources
 from issuer.issuer import IssuedCertificate
-from issuer.qr import render_png, render_svg
+from issuer.render import MEDIA_TYPES, pdf_disposition, render
 from issuer.request import IssueRequestInput
-from signing.errors import DccError, SignerUnavailable, SigningError
+from signing.errors import DccError, FieldError, RequestInvalid, SignerUnavailable, SigningError
 
 __all__ = [
     "ISSUE_PATH",
     "ISSUE_ROUTE",
+    "PRODUCTS",
     "UVCI_HEADER",
     "issue_certificate",
-    "negotiate",
     "router",
 ]
 
 ISSUE_PATH: Final = "/v1/certificates"
 UVCI_HEADER: Final = "DCC-UVCI"
 Product = Literal["json", "png", "svg", "pdf"]
-_PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
+PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
     ("application/json", "json"),
-    ("image/png", "png"),
-    ("image/svg+xml", "svg"),
-    ("application/pdf", "pdf"),
+    *((media, kind) for kind, media in MEDIA_TYPES.items()),
 )
+"""What the single issue answers by ``Accept``; JSON first (the default)."""
 
 router = APIRouter(tags=["certificates"])
-
-
-def negotiate(accept: str | None) -> Product:
-    """The product the ``Accept`` header prefers: JSON, PNG, SVG or PDF (406 when none fits).
-
-    Highest q wins; on a tie the more specific range, then JSON before PNG, SVG and PDF.
-    """
-    if not accept or not accept.strip():
-        return "json"
-    best: tuple[float, int, int, Product] | None = None
-    for preference, (media, product) in enumerate(_PRODUCTS):
-        kind, subtype = media.split("/")
-        for item in accept.split(","):
-            range_, *params = (part.strip() for part in item.split(";"))
-            quality = _quality(params)
-            if quality <= 0:
-                continue
-            specificity = _matches(range_.lower(), kind, subtype)
-            if specificity < 0:
-                continue
-            candidate = (quality, specificity, -preference, product)
-            if best is None or candidate[:3] > best[:3]:
-                best = candidate
-    if best is None:
-        raise NotAcceptable(
-            "this endpoint answers application/json, image/png, image/svg+xml or application/pdf",
-            available=[media for media, _ in _PRODUCTS],
-        )
-    return best[3]
-
-
-def _quality(params: list[str]) -> float:
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return min(1.0, max(0.0, float(value)))
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def _matches(range_: str, kind: str, subtype: str) -> int:
-    """2 exact, 1 ``type/*``, 0 ``*/*``, -1 no match."""
-    if range_ == f"{kind}/{subtype}":
-        return 2
-    if range_ == f"{kind}/*":
-        return 1
-    return 0 if range_ == "*/*" else -1
 
 
 def _outcome(error: DccError) -> str:
@@ -138,7 +87,7 @@ async def issue_certificate(request: Request) -> Response:
     resources = resources_of(request)
     metrics = resources.metrics
     account = await account_of(request, resources)
-    product = negotiate(request.headers.get("accept"))
+    product = negotiate(request.headers.get("accept"), PRODUCTS)
     decision = await charge_issuance(resources, account, cost=1)
     payload = await read_json(request, resources.settings.max_body_bytes)
     started = time.perf_counter()
@@ -151,23 +100,18 @@ async def issue_certificate(request: Request) -> Response:
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
     if product == "json":
         response = json_response(issued.to_response(), 201, headers)
-    elif product == "png":
-        png = await resources.in_render_thread(render_png, issued.hc1)
-        response = Response(png, 201, headers, media_type="image/png")
-    elif product == "svg":
-        svg = await resources.in_render_thread(render_svg, issued.hc1)
-        response = Response(svg, 201, headers, media_type="image/svg+xml")
     else:
-        render = partial(
-            render_issued,
+        job = partial(
+            render,
             issued,
-            "pdf",
+            product,
             timezone=resources.settings.timezone,
-            devices=resources.runtime.issuer.devices,
+            devices=resources.devices,
         )
-        pdf = await resources.in_render_thread(render)
-        headers["Content-Disposition"] = pdf_disposition(issued.uvci)
-        response = Response(pdf, 201, headers, media_type="application/pdf")
+        content = await resources.in_render_thread(job)
+        if product == "pdf":
+            headers["Content-Disposition"] = pdf_disposition(issued.uvci)
+        response = Response(content, 201, headers, media_type=MEDIA_TYPES[product])
     metrics.child(metrics.issue_seconds, product).observe(time.perf_counter() - started)
     return response
 
@@ -191,14 +135,8 @@ ISSUE_ROUTE: Final = PlainRoute(
 
 def _batch_items(body: object, limit: int) -> list[object]:
     """The ``items`` list of a batch body (422 for any other shape or more than ``limit``)."""
-    if not isinstance(body, dict):
-        raise RequestInvalid(
-            [FieldError("", "body_not_object", "the body must be an object")],
-            message="the batch request is invalid",
-        )
-    unknown = sorted(str(key) for key in body if key != "items")[:5]
-    errors = [FieldError(key, "field_unknown", "unknown field") for key in unknown]
-    items = body.get("items")
+    fields, errors = json_object(body, ("items",), what="batch")
+    items = fields.get("items")
     if not isinstance(items, list) or not items:
         errors.append(FieldError("items", "items_invalid", "items must be a non-empty list"))
     elif len(items) > limit:

@@ -15,7 +15,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.problems import PROBLEM_MEDIA_TYPE, Problem
-from issuer.hc1 import MAX_HC1_CHARS
+from hcert.hc1 import MAX_HC1_CHARS
 from issuer.request import DESIGN_EXAMPLE, IssueRequestInput
 
 __all__ = [
@@ -30,7 +30,10 @@ __all__ = [
     "TrustListEntry",
     "VerificationReportModel",
     "VerifyRequestInput",
+    "binary_body",
+    "inline_json_body",
     "json_body",
+    "multipart_image",
     "problems",
     "qr_or_pdf_content",
 ]
@@ -174,6 +177,12 @@ def json_body(model: type[BaseModel], **extra_content: dict[str, Any]) -> dict[s
     content: dict[str, Any] = {"application/json": {"schema": _ref(model)}}
     content.update(extra_content)
     return {"requestBody": {"required": True, "content": content}}
+
+
+def inline_json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` declaring a required JSON body of ``model``, its schema inline."""
+    schema = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def binary_body() -> dict[str, Any]:

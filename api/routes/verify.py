@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 import verifier
-from api.body import parse_json, read_body, read_form_file, require_media_type
+from api.body import hc1_of, parse_json, read_body, read_form_file, require_media_type
 from api.deps import ResourcesDep, charge_verification
 from api.responses import NO_STORE, json_response
 from api.routes.schemas import (
@@ -27,8 +27,7 @@ from api.routes.schemas import (
     multipart_image,
     problems,
 )
-from issuer.errors import FieldError, RequestInvalid
-from issuer.hc1 import MAX_HC1_CHARS
+from hcert.hc1 import MAX_HC1_CHARS
 
 __all__ = ["MAX_HC1_CHARS", "router"]
 
@@ -37,29 +36,6 @@ _ACCEPTED: Final = frozenset({"application/json", "multipart/form-data", *_IMAGE
 _MULTIPART_OVERHEAD: Final = 16 * 1024
 
 router = APIRouter(tags=["verification"])
-
-
-def _hc1_from(body: object) -> str:
-    """The ``hc1`` string of a verify body (422 for any other shape)."""
-    if not isinstance(body, dict):
-        raise RequestInvalid(
-            [FieldError("", "body_not_object", "the body must be an object")],
-            message="the verify request is invalid",
-        )
-    errors = [
-        FieldError(str(key), "field_unknown", "unknown field") for key in body if key != "hc1"
-    ][:5]
-    hc1 = body.get("hc1")
-    if not isinstance(hc1, str):
-        errors.append(FieldError("hc1", "hc1_missing", "hc1 must be a string"))
-    elif len(hc1) > MAX_HC1_CHARS:
-        errors.append(
-            FieldError("hc1", "hc1_too_long", f"hc1 is longer than {MAX_HC1_CHARS} characters")
-        )
-    if errors:
-        raise RequestInvalid(errors, message="the verify request is invalid")
-    assert isinstance(hc1, str)
-    return hc1
 
 
 @router.post(
@@ -86,7 +62,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     kind = require_media_type(request, _ACCEPTED)
     data: str | bytes
     if kind == "application/json":
-        data = _hc1_from(parse_json(await read_body(request, settings.max_body_bytes)))
+        data = hc1_of(parse_json(await read_body(request, settings.max_body_bytes)), what="verify")
     elif kind == "multipart/form-data":
         limit = settings.max_image_bytes + _MULTIPART_OVERHEAD
         data = await read_form_file(request, "image", limit)
@@ -97,7 +73,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
         data,
         trust=resources.trust,
         now=resources.clock(),
-        devices=resources.runtime.issuer.devices,
+        devices=resources.devices,
     )
     if isinstance(data, str):
         report = check()

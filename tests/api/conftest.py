@@ -17,7 +17,6 @@ per test, free to kill, pause and restart).
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import shutil
 import signal
@@ -28,7 +27,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +38,8 @@ from fastapi import FastAPI
 from api.accounts import add_account
 from api.app import create_app
 from api.ratelimit import Rate
-from api.resources import Resources
+from api.runtime import Resources
 from api.settings import Settings
-from issuer.request import DESIGN_EXAMPLE
-from keys.generate import generate_keys
 
 
 @dataclass(frozen=True)
@@ -63,29 +59,6 @@ class Service:
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.lab_key}"}
-
-
-def issue_request(**test_overrides: Any) -> dict[str, Any]:
-    """The DESIGN example with a sample taken an hour ago (always acceptable)."""
-    body = copy.deepcopy(DESIGN_EXAMPLE)
-    sampled = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    body["test"]["sample_collected_at"] = sampled.isoformat()
-    body["test"].update(test_overrides)
-    return body
-
-
-@pytest.fixture
-def make_request() -> Callable[..., dict[str, Any]]:
-    """Build valid issue requests (keyword arguments override ``test`` fields)."""
-    return issue_request
-
-
-@pytest.fixture(scope="session")
-def session_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ES256 CSCA + DSC for the whole session (read-only for the tests)."""
-    directory = tmp_path_factory.mktemp("keys") / "keys"
-    generate_keys(directory, country="LU")
-    return directory
 
 
 @pytest.fixture

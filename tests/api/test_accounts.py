@@ -18,7 +18,7 @@ from api.accounts import (
     parse_key,
     remove_account,
 )
-from api.cli import main
+from cli import main
 from signing.errors import ConfigError
 
 

@@ -74,7 +74,7 @@ async def test_batch_needs_a_key(service: Any, make_request: Any) -> None:
     [
         ({"items": []}, "items_invalid"),
         ({"items": "x"}, "items_invalid"),
-        ({"items": [{}], "priority": 1}, "field_unknown"),
+        ({"items": [{}], "priority": 1}, "unknown_field"),
         ([], "body_not_object"),
     ],
 )

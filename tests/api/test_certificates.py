@@ -14,10 +14,9 @@ from PIL import Image, ImageDraw
 
 import verifier
 from api.audit import AUDIT_LOGGER
-from api.problems import NotAcceptable
-from api.routes.certificates import UVCI_HEADER, negotiate
-from issuer.qr import read_qr
+from api.routes.certificates import UVCI_HEADER
 from keys.trust_list import parse_certificates
+from verifier.qr_read import read_qr
 
 PROBLEM = "application/problem+json"
 
@@ -98,29 +97,11 @@ def _rasterise_svg(svg: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(
-    ("accept", "product"),
-    [
-        (None, "json"),
-        ("*/*", "json"),
-        ("image/*", "png"),
-        ("image/svg+xml", "svg"),
-        ("image/png;q=0.4, image/svg+xml;q=0.9", "svg"),
-        ("text/html, */*;q=0.1", "json"),
-        ("application/json;q=0, image/png", "png"),
-    ],
-)
-def test_negotiate(accept: str | None, product: str) -> None:
-    assert negotiate(accept) == product
-
-
 async def test_unacceptable_accept_is_406(service: Any, make_request: Any) -> None:
     headers = {**service.auth(), "Accept": "text/html"}
     response = await service.client.post("/v1/certificates", json=make_request(), headers=headers)
     assert response.status_code == 406
     assert response.json()["code"] == "not_acceptable"
-    with pytest.raises(NotAcceptable):
-        negotiate("text/plain")
 
 
 async def test_invalid_request_lists_every_field_error(service: Any, make_request: Any) -> None:

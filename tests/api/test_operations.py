@@ -10,7 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from api.ratelimit import InMemoryLimiter, RedisLimiter, ResilientLimiter
+from api.ratelimit import InMemoryLimiter
+from api.ratelimit.redis_gcra import RedisLimiter
+from api.ratelimit.resilient import ResilientLimiter
 from api.settings import Settings
 from keys.kid import kid_b64
 from keys.trust_list import parse_certificates
@@ -46,7 +48,7 @@ async def test_healthz_and_readyz(service: Any) -> None:
 
 def dead_redis_limiter(policy: Any) -> ResilientLimiter:
     """A real Redis limiter pointed at a closed loopback port (nothing listens on 1)."""
-    from api.ratelimit import create_redis_client
+    from api.ratelimit.factory import create_redis_client
 
     client = create_redis_client("redis://127.0.0.1:1/0")
     return ResilientLimiter(

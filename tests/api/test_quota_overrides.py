@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from api.accounts import AccountError, AccountStore, add_account, rate_text, set_account_rate
-from api.cli import main
 from api.ratelimit import Rate
+from cli import main
 from signing.errors import ConfigError
 
 

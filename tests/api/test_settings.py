@@ -9,7 +9,7 @@ import pytest
 
 from api.ratelimit import Rate
 from api.settings import Settings
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from signing.errors import ConfigError
 
 

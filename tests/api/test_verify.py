@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from api.ratelimit import Rate
-from issuer.qr import render_png
+from issuer.render.qr import render_png
 
 PROBLEM = "application/problem+json"
 

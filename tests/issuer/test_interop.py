@@ -1,7 +1,7 @@
 """Oracles: certificates we issue are read correctly by code that is not ours.
 
 For ES256 and PS256, RAT and NAAT, issued through the production wiring
-(``api.wiring.build_issuing_runtime``) with keys from ``keys.generate``:
+(``api.runtime.build_issuing_runtime``) with keys from ``keys.generate``:
 
 (a) the DCC validates against the OFFICIAL JSON schema 1.3.3 (combined file, and the split
     files through a ``referencing`` registry), with date-time/date format checks, and
@@ -46,13 +46,13 @@ from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[impor
 from PIL import Image, ImageDraw
 from referencing import Registry, Resource
 
-from api.cli import main as dcc_main
+from api.runtime import build_issuing_runtime
 from api.settings import Settings
-from api.wiring import build_issuing_runtime
+from cli import main as dcc_main
 from issuer.issuer import IssuedCertificate
-from issuer.qr import read_qr
 from keys.generate import generate_keys
 from keys.load import SigningKeys
+from verifier.qr_read import read_qr
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 QR_ALPHANUMERIC = frozenset(BASE45)  # ISO/IEC 18004 alphanumeric mode: the same 45

@@ -12,20 +12,21 @@ import json
 import re
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import cbor2
 import pytest
 
-from issuer.errors import KeyMaterialError, RequestInvalid, SignerUnavailable
-from issuer.hc1 import decode_hc1
+from hcert.claims import parse_claims
+from hcert.hc1 import decode_hc1
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuedCertificate, Issuer, IssuerConfig
-from issuer.payload import CwtClaims, parse_claims
 from issuer.uvci import validate_uvci
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from keys.load import SigningKeys
 from signing.cose import parse_sign1, verify_sign1
+from signing.errors import KeyMaterialError, RequestInvalid, SignerUnavailable
 
 IssuerFactory = Callable[..., Issuer]
 UVCI_SHAPE = re.compile(r"URN:UVCI:01:LU:[A-Z0-9]{26}#[A-Z0-9/:]")
@@ -43,14 +44,26 @@ def luhn_mod38_valid(uvci: str) -> bool:
     return total % 38 == 0
 
 
-def opened(issued: IssuedCertificate, keys: SigningKeys) -> CwtClaims:
+@dataclass(frozen=True)
+class Opened:
+    """The claims of a certificate, times as NumericDate integers."""
+
+    iss: str | None
+    iat: int
+    exp: int
+    dcc: dict[str, Any]
+
+
+def opened(issued: IssuedCertificate, keys: SigningKeys) -> Opened:
     """Decode the HC1 and verify it with the DSC's public key; return its claims."""
     message = parse_sign1(decode_hc1(issued.hc1))
     public = keys.certificate.public_key()
     verify_sign1(message, public)  # type: ignore[arg-type]
     assert message.kid == keys.kid
     assert message.signature == issued.signature
-    return parse_claims(message.payload)
+    claims = parse_claims(message.payload)
+    iat, exp = int(claims.issued_at.timestamp()), int(claims.expires_at.timestamp())
+    return Opened(claims.iss, iat, exp, claims.dcc)
 
 
 @pytest.fixture(params=["ES256", "PS256"])
@@ -139,7 +152,8 @@ def test_uvci_has_the_lu_shape_and_a_valid_check_character(
     es256_keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any]
 ) -> None:
     issuer = build_issuer(es256_keys)
-    uvcis = [issuer.prepare(rat_request).uvci for _ in range(50)]
+    request = issuer.validate(rat_request)
+    uvcis = [issuer.prepare(request).uvci for _ in range(50)]
     assert len(set(uvcis)) == 50
     for uvci in uvcis:
         assert UVCI_SHAPE.fullmatch(uvci), uvci
@@ -249,20 +263,22 @@ def test_issuing_after_the_dsc_expired_is_a_key_error_not_a_request_error(
         issuer.issue(rat_request)
 
 
-async def test_issue_async_signs_without_blocking(
+async def test_sign_async_signs_on_the_event_loop(
     keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any]
 ) -> None:
-    issued = await build_issuer(keys).issue_async(rat_request)
+    issuer = build_issuer(keys)
+    issued = await issuer.sign_async(issuer.prepare(issuer.validate(rat_request)))
     assert opened(issued, keys).dcc["t"][0]["ma"] == "1232"
 
 
-def test_issue_validated_starts_from_a_validated_request(
+def test_the_three_steps_make_what_issue_makes(
     keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any], fixed_now: datetime
 ) -> None:
-    """``issue(data)`` is ``validate`` + ``issue_validated``: same certificate, new UVCI."""
+    """``issue(data)`` is ``validate`` + ``prepare`` + sign: same certificate, new UVCI."""
     issuer = build_issuer(keys)
     request = issuer.validate(rat_request)
-    issued = issuer.issue_validated(request)
+    issued = issuer.try_sign(issuer.prepare(request))
+    assert issued is not None
     reference = issuer.issue(rat_request)
     assert issued.uvci != reference.uvci
     for field in ("test_type", "issued_at", "expires_at", "kid"):
@@ -293,11 +309,11 @@ def test_the_issued_claims_are_canonical_cbor(
         assert payload == cbor2.dumps(cbor2.loads(payload), canonical=True)
 
 
-async def test_issue_validated_async(
+async def test_sign_async_of_a_naat_request(
     keys: SigningKeys, build_issuer: IssuerFactory, naat_request: dict[str, Any]
 ) -> None:
     issuer = build_issuer(keys)
-    issued = await issuer.issue_validated_async(issuer.validate(naat_request))
+    issued = await issuer.sign_async(issuer.prepare(issuer.validate(naat_request)))
     assert opened(issued, keys).dcc["t"][0]["tt"] == TEST_TYPE_NAAT
     assert issued.to_response()["expires_at"] == "2021-07-11T07:15:00Z"
     assert issuer.pool.in_use == 0
@@ -312,8 +328,8 @@ def test_a_busy_pool_gives_signer_unavailable(
     assert caught.value.retry_after > 0
     assert issuer.pool.in_use == 0
     opened(issuer.issue(rat_request), es256_keys)
-    with issuer.pool.acquire(), pytest.raises(SignerUnavailable):
-        issuer.issue_validated(issuer.validate(rat_request), timeout=0.02)
+    with issuer.pool.acquire():
+        assert issuer.try_sign(issuer.prepare(issuer.validate(rat_request))) is None
     assert issuer.pool.in_use == 0
 
 
@@ -321,13 +337,12 @@ async def test_a_busy_pool_gives_signer_unavailable_to_async_callers(
     es256_keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any]
 ) -> None:
     issuer = build_issuer(es256_keys, acquire_timeout=0.02)
+    prepared = issuer.prepare(issuer.validate(rat_request))
     async with issuer.pool.acquire_async():
         with pytest.raises(SignerUnavailable):
-            await issuer.issue_async(rat_request)
-        with pytest.raises(SignerUnavailable):
-            await issuer.issue_validated_async(issuer.validate(rat_request))
+            await issuer.sign_async(prepared)
     assert issuer.pool.in_use == 0
-    opened(await issuer.issue_async(rat_request), es256_keys)
+    opened(await issuer.sign_async(prepared), es256_keys)
 
 
 def test_an_invalid_request_is_refused_with_every_problem(
@@ -364,7 +379,7 @@ def test_the_audit_record_keeps_the_signature_revocation_hash(
 
 
 def _b45(text: str) -> bytes:
-    """A plain base45 decoder written here, independent of issuer.base45."""
+    """A plain base45 decoder written here, independent of hcert.base45."""
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
     out = bytearray()
     for i in range(0, len(text), 3):

@@ -11,21 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.payload import (
+from hcert.claims import (
     CWT_EXP,
     CWT_HCERT,
     CWT_IAT,
     CWT_ISS,
-    DCC_VERSION,
     encode_canonical_claims,
     encode_claims,
-    format_sample_time,
-    parse_claims,
 )
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
+from issuer.payload import DCC_VERSION, format_sample_time
 from issuer.payload import test_certificate as build_test_certificate  # not a test
 from issuer.request import NegativeTestRequest, validate_issue_request
-from issuer.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
-from signing.errors import DecodeError
 
 UVCI = "URN:UVCI:01:LU:ABCDEFGHIJKLMNOPQRSTUVWXYZ#G"
 SC_FORMAT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
@@ -195,43 +192,6 @@ def test_claims_encoding_is_deterministic(rat_request: dict[str, Any], fixed_now
     assert encode_claims(dcc, iss="LU", iat=1, exp=2) == encode_claims(
         shuffled, iss="LU", iat=1, exp=2
     )
-
-
-def test_parse_claims_reads_what_encode_claims_wrote(
-    rat_request: dict[str, Any], fixed_now: datetime
-) -> None:
-    dcc = certificate(rat_request, fixed_now)
-    parsed = parse_claims(encode_claims(dcc, iss="LU", iat=1625747462, exp=1625920200))
-    assert (parsed.iss, parsed.iat, parsed.exp) == ("LU", 1625747462, 1625920200)
-    assert dict(parsed.dcc) == dcc
-
-
-@pytest.mark.parametrize(
-    ("claims", "code"),
-    [
-        pytest.param({1: "LU", 4: 2.0, 6: 1, -260: {1: {}}}, "claims_invalid", id="float-exp"),
-        pytest.param({1: "LU", 4: 2, 6: True, -260: {1: {}}}, "claims_invalid", id="bool-iat"),
-        pytest.param({1: "LU", 4: -2, 6: 1, -260: {1: {}}}, "claims_invalid", id="negative-exp"),
-        pytest.param({1: "LU", 6: 1, -260: {1: {}}}, "claims_invalid", id="no-exp"),
-        pytest.param({1: "LU", 4: "2", 6: 1, -260: {1: {}}}, "claims_invalid", id="text-exp"),
-        pytest.param({1: 7, 4: 2, 6: 1, -260: {1: {}}}, "claims_invalid", id="int-iss"),
-        pytest.param({1: "LU", 4: 2, 6: 1}, "hcert_missing", id="no-hcert"),
-        pytest.param({1: "LU", 4: 2, 6: 1, -260: {2: {}}}, "hcert_missing", id="hcert-without-1"),
-        pytest.param({1: "LU", 4: 2, 6: 1, -260: []}, "hcert_missing", id="hcert-array"),
-        pytest.param([1, 2], "claims_invalid", id="array"),
-    ],
-)
-def test_parse_claims_refuses_malformed_claims(claims: object, code: str) -> None:
-    with pytest.raises(DecodeError) as caught:
-        parse_claims(cbor2.dumps(claims))
-    assert caught.value.stage == "claims"
-    assert caught.value.code == code
-
-
-def test_parse_claims_refuses_tagged_times() -> None:
-    tagged = {1: "LU", 4: cbor2.CBORTag(1, 2), 6: 1, -260: {1: {}}}
-    with pytest.raises(DecodeError):
-        parse_claims(cbor2.dumps(tagged))
 
 
 def canonical_order(keys: list[str]) -> list[str]:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.errors import ConfigError
 from issuer.transliterate import MAX_STANDARDISED_LENGTH, is_standardised, to_icao
+from signing.errors import ConfigError
 
 OUTPUT_RE = re.compile(r"[A-Z<]{0,80}")
 

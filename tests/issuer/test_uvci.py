@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.errors import ConfigError, DccError
 from issuer.uvci import (
     CHECK_ALPHABET,
     MAX_UVCI_LENGTH,
@@ -21,6 +20,7 @@ from issuer.uvci import (
     uvci_key,
     validate_uvci,
 )
+from signing.errors import ConfigError, DccError
 
 # hcert.md §4: vectors of the agreed algorithm (AT, NL and SE samples).
 VECTORS = [

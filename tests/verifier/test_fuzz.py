@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.base45 import ALPHABET, b45encode
-from issuer.hc1 import decode_hc1, encode_hc1
+from hcert.base45 import ALPHABET, b45encode
+from hcert.hc1 import decode_hc1, encode_hc1
+from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer, IssuerConfig
-from issuer.valuesets import DeviceRegistry
 from keys.generate import generate_keys
 from keys.load import load_signing_keys
 from signing.pool import SignerPool

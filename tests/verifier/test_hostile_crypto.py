@@ -16,7 +16,7 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from issuer.hc1 import encode_hc1
+from hcert.hc1 import encode_hc1
 from keys.generate import generate_keys
 from keys.load import SigningKeys, load_signing_keys
 from signing.algorithms import ES256, PS256, sign_raw

@@ -18,8 +18,8 @@ from typing import Any
 import cbor2
 import pytest
 
-from issuer.base45 import b45encode
-from issuer.hc1 import encode_hc1
+from hcert.base45 import b45encode
+from hcert.hc1 import encode_hc1
 from keys.generate import generate_keys
 from keys.load import SigningKeys, load_signing_keys
 from signing.algorithms import sign_raw

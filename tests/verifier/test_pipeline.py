@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from issuer.base45 import b45encode
+from hcert.base45 import b45encode
+from hcert.valuesets import DeviceRegistry
 from issuer.issuer import IssuedCertificate, Issuer, IssuerConfig
-from issuer.qr import render_png
-from issuer.valuesets import DeviceRegistry
+from issuer.render.qr import render_png
 from keys.generate import generate_keys
 from keys.load import SigningKeys, load_signing_keys
 from signing.pool import SignerPool

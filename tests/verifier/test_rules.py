@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from issuer.valuesets import Device, DeviceRegistry
+from hcert.valuesets import Device, DeviceRegistry
 from verifier.rules import (
     DEFAULT_PROFILE,
     LU_2021_07,

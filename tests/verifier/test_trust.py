@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from issuer.hc1 import encode_hc1
+from hcert.hc1 import encode_hc1
 from keys.eku import allowed_cert_types
 from keys.generate import generate_keys
 from keys.kid import compute_kid

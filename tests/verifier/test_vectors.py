@@ -21,11 +21,11 @@ import cbor2
 import pytest
 from cryptography import x509
 
-from issuer.qr import read_qr
+from hcert.claims import dcc_to_json
 from signing.errors import DecodeError
 from verifier import CheckName, VerificationReport, validate_dcc, verify
-from verifier.claims import dcc_to_json
 from verifier.dates import parse_date_time
+from verifier.qr_read import read_qr
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
 

@@ -1,0 +1,52 @@
+"""How ``dcc serve`` runs the app under an ASGI server (uvicorn): options and logging.
+
+Kept apart from the CLI so that the benchmark's bare app (:mod:`loadtests.bare_app`) runs
+under exactly the same options, and so that ``dcc verify`` never imports a server.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final
+
+from uvicorn.config import LOGGING_CONFIG
+
+__all__ = ["APP_FACTORY", "logging_config", "uvicorn_options"]
+
+APP_FACTORY: Final = "api.app:app_from_env"
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging plus ours: audit lines (JSON, ``dcc.audit``) alone on stdout."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["plain"] = {"format": "%(message)s"}
+    config["handlers"]["audit"] = {
+        "formatter": "plain",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    upper = level.upper()
+    config["loggers"]["dcc.audit"] = {"handlers": ["audit"], "level": "INFO", "propagate": False}
+    config["loggers"]["dcc"] = {"handlers": ["default"], "level": upper, "propagate": False}
+    config["loggers"]["api"] = {"handlers": ["default"], "level": upper, "propagate": False}
+    return config
+
+
+def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
+    """The keyword arguments of ``uvicorn.run`` for an app factory, as ``dcc serve`` runs it.
+
+    No proxy headers (quotas key on the socket peer), no ``server`` header, our logging,
+    10 s of graceful shutdown. The bare benchmark app (:mod:`loadtests.bare_app`) runs
+    with the same options, so bench 4 compares like with like.
+    """
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": log_level,
+        "log_config": logging_config(log_level),
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }

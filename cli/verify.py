@@ -1,0 +1,174 @@
+"""``dcc verify``: verify HC1 strings or QR image files against trusted DSC certificates.
+
+``dcc verify [--trust F]… [--at ISO] [--json] [--profile NAME] INPUT…``
+
+INPUT is an ``HC1:`` string, a file holding one (surrounding whitespace is ignored) or a
+QR image, or ``-`` for standard input. An argument that is not an existing file and looks
+like a context-prefixed string (``HC2:…``, ``hc1:…``) is verified as text, so a wrong
+prefix is reported like any other invalid certificate. ``--trust`` (repeatable) takes a
+PEM, DER or base64-DER certificate or a trust-list JSON. ``--at`` is the validation time
+(ISO 8601; UTC when it has no offset; default now).
+
+Output: with ``--json`` one JSON report per input, one per line; otherwise ``VALID`` or
+``INVALID: <check>: <message>`` per input (prefixed with the input's name when there are
+several). Exit 0 when every input is valid, 1 when any is invalid, 2 for a usage error
+(no trust given, an unreadable trust or input file, a bad ``--at``), with one line on
+stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from signing.errors import KeyMaterialError
+from verifier import PROFILES, TrustStore, VerificationReport, profile_by_name, verify
+from verifier.qr_read import MAX_IMAGE_BYTES
+from verifier.source import is_image
+
+__all__ = ["register", "run_verify"]
+
+_PREFIXED_TEXT: Final = re.compile(r"[A-Za-z0-9]{2,3}:")
+_STDIN: Final = "-"
+
+
+class UsageError(Exception):
+    """A problem with the command line or its files: exit 2 with one line on stderr."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    label: str
+    data: str | bytes
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``verify`` subcommand to the ``dcc`` command line."""
+    parser = subparsers.add_parser(
+        "verify",
+        help="verify HC1 strings or QR image files",
+        description="Verify EU DCC certificates (HC1 strings, text files or QR images).",
+    )
+    parser.add_argument(
+        "--trust",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="F",
+        help="trusted DSC: PEM, DER or base64-DER certificate, or trust-list JSON (repeatable)",
+    )
+    parser.add_argument("--at", metavar="ISO", help="validation time (default: now)")
+    parser.add_argument("--json", action="store_true", help="print one JSON report per line")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help="business rules for test certificates (default: LU_2021_07)",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="HC1 string, file, or -")
+    parser.set_defaults(handler=run_verify)
+
+
+def _validation_time(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--at {text!r} is not an ISO 8601 date-time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _read_limited(source: str) -> bytes:
+    try:
+        if source == _STDIN:
+            data = sys.stdin.buffer.read(MAX_IMAGE_BYTES + 1)
+        else:
+            with Path(source).open("rb") as handle:
+                data = handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read input {source}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_IMAGE_BYTES:
+        raise UsageError(f"input {source} is larger than {MAX_IMAGE_BYTES} bytes")
+    return data
+
+
+def _file_input(label: str, data: bytes) -> _Input:
+    if is_image(data):
+        return _Input(label, data)
+    return _Input(label, data.strip())
+
+
+def _is_file(argument: str) -> bool:
+    try:
+        return Path(argument).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
+def _inputs(arguments: list[str]) -> list[_Input]:
+    inputs: list[_Input] = []
+    stdin: bytes | None = None
+    for index, argument in enumerate(arguments, start=1):
+        if argument == _STDIN:
+            stdin = _read_limited(_STDIN) if stdin is None else stdin
+            inputs.append(_file_input("stdin", stdin))
+        elif argument.startswith("HC1:"):
+            inputs.append(_Input(f"argument {index}", argument))
+        elif _is_file(argument):
+            inputs.append(_file_input(argument, _read_limited(argument)))
+        elif _PREFIXED_TEXT.match(argument):
+            inputs.append(_Input(f"argument {index}", argument))
+        else:
+            raise UsageError(f"cannot read input {argument}: no such file")
+    return inputs
+
+
+def _trust(paths: list[Path]) -> TrustStore:
+    if not paths:
+        raise UsageError("no trusted certificate given: use --trust FILE (PEM, DER or JSON)")
+    try:
+        store = TrustStore.from_files(paths)
+    except KeyMaterialError as exc:
+        raise UsageError(exc.message) from exc
+    if len(store) == 0:
+        raise UsageError("the --trust files hold no DSC certificate")
+    return store
+
+
+def _summary(report: VerificationReport) -> str:
+    if report.valid:
+        return "VALID"
+    error = report.error
+    if error is None:  # pragma: no cover - an invalid report always names its first failure
+        return "INVALID"
+    return f"INVALID: {error.check}: {error.message}"
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify every INPUT; return the exit code (0 all valid, 1 any invalid, 2 usage)."""
+    try:
+        now = _validation_time(args.at)
+        store = _trust(args.trust)
+        inputs = _inputs(args.inputs)
+    except UsageError as exc:
+        print(f"dcc verify: error: {exc}", file=sys.stderr)
+        return 2
+    profile = profile_by_name(args.profile) if args.profile else None
+    all_valid = True
+    for item in inputs:
+        report = verify(item.data, trust=store, now=now, profile=profile)
+        all_valid = all_valid and report.valid
+        if args.json:
+            line = json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        else:
+            summary = _summary(report)
+            line = f"{item.label}: {summary}" if len(inputs) > 1 else summary
+        print(line)
+    return 0 if all_valid else 1
