@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from api.settings import Settings
-from keys.generate import generate_keys
+from keys.generate import RSA_KEY_BITS, RSA_KEY_SIZES, generate_keys
 from keys.kid import kid_b64
 
 __all__ = ["register"]
@@ -24,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument("--dir", type=Path, default=None, help="target folder (DCC_KEYS_DIR)")
     init.add_argument("--country", default=None, help="ISO 3166 code of the issuer (DCC_COUNTRY)")
     init.add_argument("--alg", choices=("ES256", "PS256"), default="ES256")
+    init.add_argument(
+        "--rsa-bits",
+        type=int,
+        choices=RSA_KEY_SIZES,
+        default=RSA_KEY_BITS,
+        help=f"RSA modulus for PS256 (default {RSA_KEY_BITS}, as the HCERT spec names)",
+    )
     init.add_argument("--force", action="store_true", help="replace existing keys")
     init.set_defaults(handler=run_init)
 
@@ -37,6 +44,7 @@ def run_init(args: argparse.Namespace) -> int:
         alg=args.alg,
         passphrase=settings.key_passphrase,
         overwrite=args.force,
+        rsa_bits=args.rsa_bits,
     )
     print(f"CSCA certificate: {generated.csca_cert_path}")
     print(f"DSC certificate:  {generated.dsc_cert_path}")

@@ -30,6 +30,7 @@ __all__ = [
     "CSCA_VALIDITY_YEARS",
     "DSC_VALIDITY_YEARS",
     "RSA_KEY_BITS",
+    "RSA_KEY_SIZES",
     "SUPPORTED_ALGS",
     "GeneratedKeys",
     "generate_keys",
@@ -38,7 +39,10 @@ __all__ = [
 SUPPORTED_ALGS: Final = ("ES256", "PS256")
 CSCA_VALIDITY_YEARS: Final = 4
 DSC_VALIDITY_YEARS: Final = 2
-RSA_KEY_BITS: Final = 3072
+RSA_KEY_BITS: Final = 2048
+"""The default RSA modulus for PS256: the 2048 bits the HCERT spec names (hcert.md §1.3).
+Some verifiers in use read nothing else, and the QR code is ~190 characters shorter."""
+RSA_KEY_SIZES: Final = (2048, 3072)
 _RSA_EXPONENT: Final = 65537
 _MAX_ORGANISATION_CHARS: Final = 64  # ub-organization-name (RFC 5280)
 _COUNTRY_RE: Final = re.compile(r"[A-Z]{2}")
@@ -56,7 +60,12 @@ class GeneratedKeys:
 
 
 def _validate(
-    country: str, alg: str, passphrase: bytes | None, cert_types: Sequence[CertType], org: str
+    country: str,
+    alg: str,
+    passphrase: bytes | None,
+    cert_types: Sequence[CertType],
+    org: str,
+    rsa_bits: int,
 ) -> None:
     if not _COUNTRY_RE.fullmatch(country):
         raise KeyMaterialError(
@@ -66,6 +75,11 @@ def _validate(
     if alg not in SUPPORTED_ALGS:
         raise KeyMaterialError(
             f"alg must be one of {', '.join(SUPPORTED_ALGS)}, not {alg!r}", code="alg_unsupported"
+        )
+    if rsa_bits not in RSA_KEY_SIZES:
+        raise KeyMaterialError(
+            f"RSA keys must have {' or '.join(map(str, RSA_KEY_SIZES))} bits, not {rsa_bits}",
+            code="rsa_bits_unsupported",
         )
     if passphrase is not None and not passphrase:
         raise KeyMaterialError("the passphrase must not be empty", code="passphrase_invalid")
@@ -82,10 +96,10 @@ def _validate(
         )
 
 
-def _new_key(alg: str) -> PrivateKey:
+def _new_key(alg: str, rsa_bits: int) -> PrivateKey:
     if alg == "ES256":
         return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=RSA_KEY_BITS)
+    return rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=rsa_bits)
 
 
 def _add_years(moment: datetime, years: int) -> datetime:
@@ -189,19 +203,21 @@ def generate_keys(
     cert_types: Sequence[CertType] = ("test",),
     organisation: str = "dcc-service test",
     overwrite: bool = False,
+    rsa_bits: int = RSA_KEY_BITS,
 ) -> GeneratedKeys:
     """Create a CSCA and a DSC in ``directory``; return the file paths and the DSC's kid.
 
     Writes ``csca.pem``, ``csca.key``, ``dsc.pem`` and ``dsc.key`` (the directory is created
     with mode 0700 if missing; keys get 0600, certificates 0644).
 
-    ES256 uses P-256 keys; PS256 uses RSA 3072 keys (the CSCA then signs with PKCS#1 v1.5
-    SHA-256). The DSC's extendedKeyUsage lists the current-arc OIDs of ``cert_types``; an
-    empty ``cert_types`` leaves the EKU out, which allows every type. ``now`` (aware) sets
+    ES256 uses P-256 keys; PS256 uses RSA keys of ``rsa_bits`` (2048 by default, or 3072;
+    the CSCA then signs with PKCS#1 v1.5 SHA-256). The DSC's extendedKeyUsage lists the
+    current-arc OIDs of ``cert_types``; an empty ``cert_types`` leaves the EKU out, which
+    allows every type. ``now`` (aware) sets
     the start of validity. Raises :class:`KeyMaterialError`: invalid arguments, existing files
     without ``overwrite=True`` (``keys_exist``), or a directory that cannot be written.
     """
-    _validate(country, alg, passphrase, cert_types, organisation)
+    _validate(country, alg, passphrase, cert_types, organisation, rsa_bits)
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     start = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
@@ -215,15 +231,15 @@ def generate_keys(
         if existing and not overwrite:
             raise KeyMaterialError(
                 f"refusing to overwrite existing key files: {', '.join(existing)} "
-                "(move them away or pass overwrite)",
+                "(move them away, or replace them with `dcc keys init --force`)",
                 code="keys_exist",
                 paths=existing,
             )
-        csca_key = _new_key(alg)
+        csca_key = _new_key(alg, rsa_bits)
         csca = _build_csca(
             csca_key, _name(f"{country} CSCA TEST (dcc-service)", organisation, country), start
         )
-        dsc_key = _new_key(alg)
+        dsc_key = _new_key(alg, rsa_bits)
         dsc_name = _name(f"{country} DSC TEST (dcc-service)", organisation, country)
         dsc = _build_dsc(dsc_key, dsc_name, csca, csca_key, start, cert_types)
         write_atomically(paths[CSCA_KEY_FILE], _private_pem(csca_key, passphrase), 0o600)

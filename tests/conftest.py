@@ -103,7 +103,7 @@ def es256_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
 
 @pytest.fixture(scope="session")
 def ps256_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
-    """An RSA-3072 DSC valid from a week before the fixed clock (two years)."""
+    """An RSA-2048 DSC valid from a week before the fixed clock (two years)."""
     directory = tmp_path_factory.mktemp("keys-ps256")
     return make_keys(
         directory, "PS256", generated_at=FIXED_NOW - timedelta(days=7), loaded_at=FIXED_NOW

@@ -138,11 +138,37 @@ def test_keys_init_prints_the_kid_and_writes_private_keys_0600(initialised: Init
     assert printed_kid(run.out) == base64.b64encode(kid).decode()
 
 
+def test_a_reader_that_goes_away_gets_no_traceback(initialised: Initialised) -> None:
+    """``dcc issue … | head``: the reader closed the pipe; dcc ends quietly with 141 (SIGPIPE).
+
+    The read end is closed before dcc starts, so its first write to stdout always fails.
+    """
+    request = request_json(initialised.root)
+    env = {**clean_env(), "DCC_KEYS_DIR": str(initialised.keys)}
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(DCC), "issue", str(request)],
+            cwd=initialised.root,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
 def test_keys_init_refuses_to_overwrite(initialised: Initialised) -> None:
     before = (initialised.keys / "dsc.key").read_bytes()
     run = dcc("keys", "init", "--dir", str(initialised.keys), cwd=initialised.root)
     line = assert_one_clean_error_line(run)
-    assert "overwrite" in line
+    assert "--force" in line
     assert (initialised.keys / "dsc.key").read_bytes() == before
 
 

@@ -32,7 +32,7 @@ Ext = TypeVar("Ext", bound=x509.ExtensionType)
 def generated(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> GeneratedKeys:
-    """One PKI per algorithm (RSA 3072 is slow: once per module); PS256 one is encrypted."""
+    """One PKI per algorithm (RSA is slow: once per module); the PS256 one is encrypted."""
     alg: str = request.param
     directory = tmp_path_factory.mktemp(alg) / "nested" / "keys"
     passphrase = PASSPHRASE if alg == "PS256" else None
@@ -137,7 +137,7 @@ def test_dsc_template(generated: GeneratedKeys) -> None:
 
 
 def test_key_types_and_signature_hashes(generated: GeneratedKeys) -> None:
-    """ES256: P-256 keys and ecdsa-with-SHA256; PS256: RSA 3072 keys and SHA-256."""
+    """ES256: P-256 keys and ecdsa-with-SHA256; PS256: RSA 2048 keys (the spec's) and SHA-256."""
     csca, dsc = _certs(generated)
     for cert in (csca, dsc):
         assert cert.signature_hash_algorithm is not None
@@ -148,7 +148,7 @@ def test_key_types_and_signature_hashes(generated: GeneratedKeys) -> None:
             assert isinstance(key.curve, ec.SECP256R1)
         else:
             assert isinstance(key, rsa.RSAPublicKey)
-            assert key.key_size == 3072
+            assert key.key_size == 2048
     if _alg(generated) == "PS256":
         assert isinstance(dsc.signature_algorithm_parameters, padding.PKCS1v15)
 
@@ -176,6 +176,17 @@ def test_generated_keys_is_frozen(generated: GeneratedKeys) -> None:
     """GeneratedKeys cannot be changed after the fact."""
     with pytest.raises(FrozenInstanceError):
         generated.kid = b"12345678"  # type: ignore[misc]
+
+
+def test_rsa_3072_stays_an_option_and_other_sizes_are_refused(tmp_path: Path) -> None:
+    generated = generate_keys(tmp_path / "big", alg="PS256", now=NOW, rsa_bits=3072)
+    key = load_certificate(generated.dsc_cert_path).public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    assert key.key_size == 3072
+    with pytest.raises(KeyMaterialError) as info:
+        generate_keys(tmp_path / "small", alg="PS256", now=NOW, rsa_bits=1024)
+    assert info.value.code == "rsa_bits_unsupported"
+    assert not (tmp_path / "small").exists()
 
 
 def test_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
