@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
         ({"DCC_KEYS_DIR": "{tmp}/no-keys"}, "dcc keys init"),
         ({"DCC_RATE_LAB": "lots"}, "DCC_RATE_LAB"),
         ({"DCC_ACCOUNTS_FILE": "{tmp}/broken.json"}, "broken.json"),
+        ({"DCC_COUNTRY": "DE"}, "DCC_COUNTRY is DE but the signing certificate (DSC)"),
     ],
 )
 def test_bad_deployment_stops_with_one_line_and_exit_2(
