@@ -4,6 +4,6 @@
 - :mod:`issuer.issuer`: the :class:`~issuer.issuer.Issuer` (UVCI, payload, claims, signature);
 - :mod:`issuer.render`: an issued certificate as QR code (PNG, SVG) or printable PDF.
 
-The package front imports nothing itself, so that light users (the payload, the UVCI) do
-not pay for QR rendering or pydantic. The codec the verifier shares lives in :mod:`hcert`.
+The package front imports nothing itself, so that issuing does not load QR rendering or
+the PDF. The codec the verifier shares lives in :mod:`hcert`.
 """
