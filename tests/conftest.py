@@ -10,7 +10,8 @@ service does.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from issuer.issuer import Issuer, IssuerConfig
 from issuer.request import DESIGN_EXAMPLE
 from keys.generate import generate_keys
 from keys.load import SigningKeys, load_signing_keys
+from loadtests.postgres import PostgresServer, find_postgres_bin
 from signing.pool import SignerPool
 from signing.signer import LocalSigner
 
@@ -182,3 +184,26 @@ def session_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("keys") / "keys"
     generate_keys(directory, country="LU")
     return directory
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session (Debian's binaries; a database per test)."""
+    if find_postgres_bin() is None:
+        pytest.skip("PostgreSQL binaries not found: `make test` installs Debian's postgresql")
+    with PostgresServer(fsync=False) as server:
+        yield server
+
+
+_DATABASES = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dcc.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{next(_DATABASES)}"
+    server.psql(f"CREATE DATABASE {name}")
+    return server.url.rsplit("/", 1)[0] + f"/{name}"

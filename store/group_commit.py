@@ -1,0 +1,111 @@
+"""Group commit: the register rows of concurrent requests share one transaction.
+
+Every issuing request awaits :meth:`GroupCommit.record` before it answers, so that no
+certificate leaves without its row. While one transaction is being committed, the rows of
+the requests that arrive queue up; the next transaction takes all of them (up to
+:data:`MAX_GROUP_ROWS`), so a commit (an fsync) is paid once per group, not per
+certificate. A request alone is committed at once: nobody waits for a timer.
+
+A stored idempotent response (:class:`~store.idempotency.Completion`) is written in the
+same transaction as its rows. When the transaction fails, every request of the group gets
+the :class:`~store.errors.StoreUnavailable` (the API answers 503): rows may or may not
+exist then, but no certificate was handed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store.engine import unavailable_on_error
+from store.idempotency import Completion, complete
+from store.register import IssuanceRecord, insert_rows
+
+__all__ = ["MAX_GROUP_ROWS", "CommitObserver", "GroupCommit"]
+
+MAX_GROUP_ROWS: Final = 2000
+
+CommitObserver = Callable[[int, int, float], None]
+"""Called after each commit with (requests, rows, seconds)."""
+
+
+@dataclass(slots=True)
+class _Waiting:
+    rows: Sequence[IssuanceRecord]
+    completion: Completion | None
+    done: asyncio.Future[None]
+
+
+class GroupCommit:
+    """Writes register rows (and stored responses) in shared transactions, one at a time."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_rows: int = MAX_GROUP_ROWS,
+        observer: CommitObserver | None = None,
+    ) -> None:
+        self._engine = engine
+        self._max_rows = max_rows
+        self._observer = observer
+        self._waiting: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(
+        self, rows: Sequence[IssuanceRecord], completion: Completion | None = None
+    ) -> None:
+        """Return once ``rows`` (and ``completion``) are committed; raise StoreUnavailable."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(rows, completion, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_groups())
+        await done
+
+    async def close(self) -> None:
+        """Wait for the transactions in progress."""
+        writer = self._writer
+        if writer is not None:
+            await asyncio.wait([writer])
+
+    def _next_group(self) -> list[_Waiting]:
+        waiting, size, count = self._waiting, 0, 0
+        for item in waiting:
+            if count and size + len(item.rows) > self._max_rows:
+                break
+            size += len(item.rows)
+            count += 1
+        group, self._waiting = waiting[:count], waiting[count:]
+        return group
+
+    async def _write_groups(self) -> None:
+        try:
+            while self._waiting:
+                await self._write(self._next_group())
+        finally:
+            self._writer = None
+
+    async def _write(self, group: list[_Waiting]) -> None:
+        rows = [row for item in group for row in item.rows]
+        started = time.perf_counter()
+        try:
+            async with unavailable_on_error("register write"), self._engine.begin() as connection:
+                await insert_rows(connection, rows)
+                for item in group:
+                    if item.completion is not None:
+                        await complete(connection, item.completion)
+        except Exception as error:  # every waiter of the group gets the outcome
+            for item in group:
+                if not item.done.done():
+                    item.done.set_exception(error)
+            return
+        for item in group:
+            if not item.done.done():
+                item.done.set_result(None)
+        if self._observer is not None:
+            self._observer(len(group), len(rows), time.perf_counter() - started)

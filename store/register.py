@@ -1,0 +1,93 @@
+"""The issuance register: one row per issued certificate, written before it is returned.
+
+A row holds what revocation needs and nothing personal: the UVCI, the DSC's kid, who
+issued it (account, and the member once logins exist), how (``channel``), when it was
+issued and expires, and the three revocation hashes of hcert §8 (SIGNATURE, UCI,
+COUNTRYCODEUCI; base64 of the first 16 bytes of a SHA-256).
+
+:func:`insert_rows` writes rows on a connection inside the caller's transaction (the group
+commit of :mod:`store.group_commit` puts the rows of many requests in one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Final, Literal, get_args
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.engine import unavailable_on_error
+from store.schema import ISSUANCE_REGISTER
+
+__all__ = ["CHANNELS", "Channel", "IssuanceRecord", "Register", "insert_rows"]
+
+Channel = Literal["single", "batch", "cli", "form"]
+CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuanceRecord:
+    """One register row. Times are seconds since the epoch (``iat``, ``exp``)."""
+
+    uvci: str
+    kid: str
+    account_id: str
+    member: str | None
+    test_type: str
+    channel: Channel
+    issued_at: int
+    expires_at: int
+    signature_hash: str
+    uci_hash: str
+    country_uci_hash: str
+
+
+async def insert_rows(connection: AsyncConnection, rows: Sequence[IssuanceRecord]) -> None:
+    """Insert ``rows`` in the connection's transaction (one statement for all of them)."""
+    if rows:
+        await connection.execute(ISSUANCE_REGISTER.insert(), [asdict(row) for row in rows])
+
+
+def _record(row: object) -> IssuanceRecord:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return IssuanceRecord(**{name: mapping[name] for name in IssuanceRecord.__slots__})
+
+
+class Register:
+    """Reading the register (writing goes through the group commit)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, rows: Sequence[IssuanceRecord]) -> None:
+        """Write ``rows`` in a transaction of their own (the CLI; servers group commits)."""
+        async with unavailable_on_error("register write"), self._engine.begin() as connection:
+            await insert_rows(connection, rows)
+
+    async def get(self, uvci: str) -> IssuanceRecord | None:
+        """The row of ``uvci``, if it was issued here."""
+        query = select(ISSUANCE_REGISTER).where(ISSUANCE_REGISTER.c.uvci == uvci)
+        async with unavailable_on_error("register read"), self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _record(row) if row is not None else None
+
+    async def uvcis(self, uvcis: Sequence[str]) -> set[str]:
+        """Which of ``uvcis`` have a row (checking what a client received)."""
+        found: set[str] = set()
+        column = ISSUANCE_REGISTER.c.uvci
+        async with unavailable_on_error("register read"), self._engine.connect() as connection:
+            for start in range(0, len(uvcis), 500):
+                chunk = list(uvcis[start : start + 500])
+                result = await connection.execute(select(column).where(column.in_(chunk)))
+                found.update(result.scalars())
+        return found
+
+    async def count(self, *, account_id: str | None = None) -> int:
+        """How many certificates were issued (by ``account_id`` when given)."""
+        query = select(func.count()).select_from(ISSUANCE_REGISTER)
+        if account_id is not None:
+            query = query.where(ISSUANCE_REGISTER.c.account_id == account_id)
+        async with unavailable_on_error("register read"), self._engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
