@@ -15,6 +15,7 @@ from issuer.issuer import Issuer
 from keys.load import SigningKeys
 from signing.cose import parse_sign1, verify_sign1
 from signing.errors import RequestInvalid, SignerUnavailable
+from tests.waiting import async_wait_until
 
 IssuerFactory = Callable[..., Issuer]
 
@@ -118,13 +119,14 @@ async def test_a_cancelled_request_is_not_issued(
 async def test_without_a_free_signer_the_request_waits_for_one(
     es256_keys: SigningKeys, build_issuer: IssuerFactory, rat_request: dict[str, Any]
 ) -> None:
-    issuer = build_issuer(es256_keys, acquire_timeout=2.0)
+    issuer = build_issuer(es256_keys, acquire_timeout=5.0)
     queue = IssueQueue(issuer)
     with _all_signers_busy(issuer):
         pending = asyncio.ensure_future(queue.issue(rat_request))
-        await asyncio.sleep(0.05)
-        assert not pending.done()  # waiting, and the loop is not blocked
-    _verifies((await pending).hc1, es256_keys)
+        # queued in the pool while this test's loop goes on: the loop is not blocked
+        await async_wait_until(lambda: issuer.pool.waiting == 1, what="a request queued")
+        assert not pending.done()
+    _verifies((await pending).hc1, es256_keys)  # the released signer went to it
     assert issuer.pool.in_use == 0
 
 
@@ -145,10 +147,11 @@ async def test_cancelling_a_request_waiting_for_a_signer_stops_its_wait(
     queue = IssueQueue(issuer)
     with _all_signers_busy(issuer):
         pending = asyncio.ensure_future(queue.issue(rat_request))
-        await asyncio.sleep(0.02)
+        await async_wait_until(lambda: issuer.pool.waiting == 1, what="a request queued")
         pending.cancel()
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.02)
+        await async_wait_until(lambda: issuer.pool.waiting == 0, what="its wait withdrawn")
+    with pytest.raises(asyncio.CancelledError):
+        await pending
     assert issuer.pool.in_use == 0  # the waiting task gave up; nothing holds a signer
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.negotiation import negotiate
@@ -57,6 +57,7 @@ def test_nothing_acceptable_is_406(accept: str) -> None:
     assert caught.value.context["available"] == [media for media, _ in RENDER_FORMATS]
 
 
+@settings(deadline=None)
 @given(st.sampled_from([media for media, _ in PRODUCTS]), st.floats(0.001, 1))
 def test_a_type_refused_with_q0_is_never_chosen(refused: str, other_q: float) -> None:
     accept = f"{refused};q=0, */*;q={other_q:.3f}"

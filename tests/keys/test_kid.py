@@ -68,7 +68,7 @@ def test_subject_country(lu_dsc: x509.Certificate) -> None:
     assert subject_country(lu_dsc) == "LU"
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(st.binary(min_size=KID_LENGTH, max_size=KID_LENGTH))
 def test_kid_b64_round_trips_in_12_chars(kid: bytes) -> None:
     """Any 8-byte kid encodes to 12 standard-base64 characters and decodes back."""

@@ -1,13 +1,13 @@
 """Properties of verify over random and mutated input (hypothesis, ~200 examples in all).
 
-* any text or bytes gives a report, never an exception, quickly;
+* any text or bytes gives a report, never an exception (how much work hostile input can
+  cause is bounded per layer, tested in tests/hcert/test_hc1.py and signing/test_cbor.py);
 * a mutation of a valid certificate (characters of the HC1 text, or bytes of the COSE
   message) either fails verification or leaves the verified claims unchanged.
 """
 
 from __future__ import annotations
 
-import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,9 +57,7 @@ class Certificate:
         assert self.report.valid
 
     def check(self, data: str | bytes) -> VerificationReport:
-        started = time.perf_counter()
         report = verify(data, trust=self.trust, now=NOW)
-        assert time.perf_counter() - started < 1.0
         assert report.error is None or report.error.code != "internal_error", report.error
         assert report.valid == (report.error is None)
         return report

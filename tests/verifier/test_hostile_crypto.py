@@ -1,13 +1,13 @@
 """hardening.md §4 rows 21-36: alg and kid games, signatures, claims, expiry, schema, EKU.
 
 Each case is built from a certificate signed with our own keys and must end in a report
-with the right failed check and code, quickly, with no exception escaping.
+with the right failed check and code, with no exception escaping. The work is bounded by
+structure, not timed: at most MAX_CANDIDATES_PER_KID signature checks per kid (row 29).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,9 +103,7 @@ def sign1(
 
 
 def check(data: str, trust: Any, failed: str, code: str) -> VerificationReport:
-    started = time.perf_counter()
     report = verify(data, trust=trust, now=NOW)
-    assert time.perf_counter() - started < 1.0
     assert report.error is not None, report.to_dict()
     assert (report.error.check, report.error.code) == (failed, code), report.to_dict()
     assert not report.valid

@@ -1,14 +1,15 @@
 """hardening.md §4 rows 1-20: hostile text, base45, zlib, CBOR and COSE structure.
 
 Every case starts from a certificate signed with our own keys, breaks one thing, and must
-end in a report naming the right check and code, quickly, with no exception escaping.
+end in a report naming the right check and code, with no exception escaping. Hostile sizes
+are stopped by the bound of their layer, which the cases show: the text length (row 1),
+the inflated size and its memory (row 8), the CBOR nesting depth (row 14).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import time
 import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,6 @@ DCC: dict[str, Any] = {
         }
     ],
 }
-TIME_BOUND = 1.0  # seconds; the real figure is about a millisecond
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +79,7 @@ def sign1(
 
 
 def expect(data: str | bytes, check: str, code: str, keys: SigningKeys) -> VerificationReport:
-    started = time.perf_counter()
     report = verify(data, trust=[keys.certificate], now=NOW)
-    assert time.perf_counter() - started < TIME_BOUND
     assert report.error is not None, report.to_dict()
     assert (report.error.check, report.error.code) == (check, code), report.to_dict()
     assert not report.valid

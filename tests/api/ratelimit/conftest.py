@@ -4,13 +4,19 @@
 :class:`GcraModel` is the textbook virtual-scheduling GCRA (TAT and tolerance τ) with a
 cost, written independently of ``api.ratelimit.memory.gcra``; both limiters must give the
 same answers as this model.
+
+``connect_attempts`` records how a Redis client's connection attempts end, so a test can
+show a dead Redis is refused at once (refused connections, a bounded number of attempts)
+without timing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import redis.asyncio as aioredis
 
 from api.ratelimit.rate import Rate
 
@@ -62,3 +68,31 @@ class GcraModel:
 def gcra_model() -> type[GcraModel]:
     """The reference model class (a fixture because test modules cannot import conftest)."""
     return GcraModel
+
+
+ConnectAttempts = Callable[[aioredis.Redis], list[BaseException | None]]
+
+
+@pytest.fixture(scope="session")
+def connect_attempts() -> ConnectAttempts:
+    """``connect_attempts(client)``: a list that gets, from now on, the outcome of every
+    connection attempt of ``client``'s pool (None: connected, else the error raised)."""
+
+    def spy(client: aioredis.Redis) -> list[BaseException | None]:
+        pool = client.connection_pool
+        outcomes: list[BaseException | None] = []
+        base = pool.connection_class
+
+        class Recorded(base):  # type: ignore[valid-type, misc]
+            async def _connect(self) -> None:
+                try:
+                    await super()._connect()
+                except BaseException as exc:
+                    outcomes.append(exc)
+                    raise
+                outcomes.append(None)
+
+        pool.connection_class = Recorded
+        return outcomes
+
+    return spy

@@ -22,11 +22,22 @@ from api.ratelimit.rate import Rate
 from api.ratelimit.redis_gcra import RedisLimiter
 from api.ratelimit.resilient import LimiterState, ResilientLimiter
 from signing.errors import ConfigError
+from tests.waiting import async_wait_until
 
 if TYPE_CHECKING:
     from conftest import RedisServer
 
 RATE = Rate.parse("5/minute")
+
+
+class ManualClock:
+    """Seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def count_round_trips(limiter: RedisLimiter) -> list[int]:
@@ -41,6 +52,22 @@ def count_round_trips(limiter: RedisLimiter) -> list[int]:
 
     batcher._round_trip = counting  # type: ignore[method-assign]
     return calls
+
+
+def on_next_write(limiter: RedisLimiter) -> asyncio.Event:
+    """An event set once the batcher's connection has written its next batch (a spy on the
+    connection it keeps checked out)."""
+    connection = limiter._batcher._connection
+    assert connection is not None, "the batcher has no connection yet"
+    written = asyncio.Event()
+    original = connection.send_packed_command
+
+    async def sending(*args: Any, **kwargs: Any) -> None:
+        await original(*args, **kwargs)
+        written.set()
+
+    connection.send_packed_command = sending  # type: ignore[method-assign]
+    return written
 
 
 @pytest.fixture
@@ -200,11 +227,12 @@ async def test_a_waiter_cancelled_in_flight_does_not_break_the_batch(
     limiter = RedisLimiter(create_redis_client(own_redis.url, socket_timeout=5.0))
     try:
         assert (await limiter.hit("lab:1", RATE)).remaining == 4
+        written = on_next_write(limiter)
         own_redis.pause(10.0)
         tasks = [asyncio.create_task(limiter.hit("lab:1", RATE)) for _ in range(3)]
-        await asyncio.sleep(0.05)  # the batch is written and waits for Redis
+        await written.wait()  # the batch of the three is written and waits for Redis
         tasks[0].cancel()
-        await asyncio.sleep(0.01)
+        await asyncio.wait([tasks[0]])  # it has stopped waiting, Redis still paused
         own_redis.resume()
         done = await asyncio.gather(*tasks, return_exceptions=True)
         assert isinstance(done[0], asyncio.CancelledError)
@@ -248,15 +276,18 @@ async def test_concurrent_hits_on_a_failing_redis_open_the_breaker_once(
 ) -> None:
     """Eight concurrent issuance-shaped hits while Redis is killed or paused: every one is
     decided by the degrade policy, the breaker opens (one log line), and Redis decides
-    again after it is back."""
+    again after it is back (at a probe, once breaker_reset has passed on the limiter's
+    clock)."""
     caplog.set_level(logging.INFO, logger="test.ratelimit.batching")
     outcomes: list[str] = []
+    clock = ManualClock()
     limiter = ResilientLimiter(
         RedisLimiter(create_redis_client(own_redis.url)),
         InMemoryLimiter(),
         policy="degrade",
         fallback_divisor=2,
         breaker_reset=0.2,
+        clock=clock,
         logger=logging.getLogger("test.ratelimit.batching"),
         on_decision=lambda _kind, outcome: outcomes.append(outcome),
     )
@@ -281,11 +312,13 @@ async def test_concurrent_hits_on_a_failing_redis_open_the_breaker_once(
         assert limiter.state is LimiterState.DEGRADED
         opened = [r for r in caplog.records if getattr(r, "event", "") == "ratelimit_circuit_open"]
         assert len(opened) == 1
-        for _ in range(100):  # breaker_reset is 0.2 s: a probe soon finds Redis back
+
+        async def probe_closes_the_circuit() -> bool:
+            clock.now += 1.0  # past breaker_reset: the next hit is the probe
             await limiter.hit("lab:9", RATE)
-            if limiter.state is LimiterState.OK:
-                break
-            await asyncio.sleep(0.02)
+            return limiter.state is LimiterState.OK
+
+        await async_wait_until(probe_closes_the_circuit, what=f"Redis deciding after {fault}")
         assert outcomes[-1] == "allowed"
     finally:
         await limiter.close()

@@ -1,4 +1,9 @@
-"""SharedDeadline: asyncio.timeout semantics with one timer for many concurrent awaits."""
+"""SharedDeadline: asyncio.timeout semantics with one timer for many concurrent awaits.
+
+Where the order of deadlines matters, :class:`LoopClock` replaces the event loop's clock:
+time moves only when the test says so, and the test resumes once the timers due by then
+have run, so no test sleeps to let time pass.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,52 @@ from api.ratelimit.deadlines import SharedDeadline
 from signing.errors import ConfigError
 
 
-async def test_answers_in_time_pass_through() -> None:
+class LoopClock:
+    """The running loop's clock (``loop.time``), moved only by :meth:`advance`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.now = loop.time()
+
+    def time(self) -> float:
+        return self.now
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock on by ``seconds``; return once every timer due by then has run."""
+        self.now += seconds
+        passed: asyncio.Future[None] = self._loop.create_future()
+        self._loop.call_at(self.now, passed.set_result, None)  # runs with the other due timers
+        await passed
+
+
+@pytest.fixture
+async def loop_clock(monkeypatch: pytest.MonkeyPatch) -> LoopClock:
+    """A :class:`LoopClock` in place of the test's event loop clock."""
+    loop = asyncio.get_running_loop()
+    clock = LoopClock(loop)
+    monkeypatch.setattr(loop, "time", clock.time)
+    return clock
+
+
+async def start_guarded(deadline: SharedDeadline) -> asyncio.Task[None]:
+    """A task awaiting, under ``deadline``, something that never ends; returned once its
+    guard (and so its deadline) is set."""
+    started = asyncio.Event()
+
+    async def guarded() -> None:
+        started.set()
+        await deadline.run(asyncio.Event().wait())  # the guard is set before it suspends
+
+    task = asyncio.create_task(guarded())
+    await started.wait()
+    return task
+
+
+async def test_answers_in_time_pass_through(loop_clock: LoopClock) -> None:
     """A guarded await that finishes in time returns its value; nothing is cancelled later."""
     deadline = SharedDeadline(0.05)
     assert await deadline.run(asyncio.sleep(0, result="ok")) == "ok"
-    await asyncio.sleep(0.1)  # the armed timer fires on finished guards only
+    await loop_clock.advance(0.1)  # the armed timer has fired, on a finished guard only
     assert await deadline.run(asyncio.sleep(0, result=2)) == 2
 
 
@@ -32,16 +78,17 @@ async def test_overdue_awaits_raise_timeout_error_and_others_finish() -> None:
     assert results[5:] == [0, 1, 2, 3, 4]
 
 
-async def test_later_awaits_get_their_own_full_timeout() -> None:
+async def test_later_awaits_get_their_own_full_timeout(loop_clock: LoopClock) -> None:
     """Guards started later expire later: after the first expiry, the timer re-arms."""
     deadline = SharedDeadline(0.05)
-    never = asyncio.Event()
-    first = asyncio.create_task(deadline.run(never.wait()))
-    await asyncio.sleep(0.03)
-    second = asyncio.create_task(deadline.run(never.wait()))
+    first = await start_guarded(deadline)  # deadline at 0.05
+    await loop_clock.advance(0.03)
+    second = await start_guarded(deadline)  # deadline at 0.08
+    await loop_clock.advance(0.025)  # 0.055: only the first is overdue
     with pytest.raises(TimeoutError):
         await first
     assert not second.done()
+    await loop_clock.advance(0.03)  # 0.085
     with pytest.raises(TimeoutError):
         await second
 
@@ -63,8 +110,13 @@ async def test_the_task_can_go_on_after_a_timeout() -> None:
     async def caller() -> str:
         with pytest.raises(TimeoutError):
             await deadline.run(asyncio.Event().wait())
-        await asyncio.sleep(0.01)
-        return "went on"
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0  # the timeout's cancellation was taken back
+        loop = asyncio.get_running_loop()
+        later: asyncio.Future[str] = loop.create_future()
+        loop.call_soon(later.set_result, "went on")
+        return await later  # suspends and resumes: no cancellation is pending
 
     assert await caller() == "went on"
 

@@ -1,17 +1,21 @@
 """ResilientLimiter: breaker and policies, first with a switchable store and a hand-moved
-clock (exact), then against a real redis-server that is killed, paused and restarted."""
+clock (exact), then against a real redis-server that is killed, paused and restarted.
+
+Against the real server the limiter still runs on a hand-moved clock, and its store records
+every call: "answers at once" is shown by which calls reached Redis and how each failed
+(refused, or timed out by the client's socket timeout), never by timing a call.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.ratelimit.base import Decision
 from api.ratelimit.errors import LimiterUnavailable
@@ -21,6 +25,7 @@ from api.ratelimit.rate import Rate
 from api.ratelimit.redis_gcra import RedisLimiter
 from api.ratelimit.resilient import FailurePolicy, LimiterState, ResilientLimiter
 from signing.errors import ConfigError
+from tests.waiting import async_wait_until
 
 if TYPE_CHECKING:
     from conftest import RedisServer
@@ -65,8 +70,32 @@ def events(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [getattr(r, "event", "") for r in caplog.records if r.name == LOGGER]
 
 
+class RecordedStore:
+    """A Redis limiter whose every call is recorded: None when Redis decided, else the
+    error it raised."""
+
+    def __init__(self, inner: RedisLimiter) -> None:
+        self.inner = inner
+        self.calls: list[BaseException | None] = []
+
+    async def hit(self, key: str, rate: Rate, cost: int = 1) -> Decision:
+        try:
+            decision = await self.inner.hit(key, rate, cost)
+        except BaseException as exc:
+            self.calls.append(exc)
+            raise
+        self.calls.append(None)
+        return decision
+
+    async def healthy(self) -> bool:
+        return await self.inner.healthy()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 def make(
-    store: SwitchableStore | RedisLimiter,
+    store: SwitchableStore | RecordedStore,
     clock: Callable[[], float],
     policy: FailurePolicy,
     outcomes: list[tuple[str, str]],
@@ -217,21 +246,20 @@ def test_settings_are_validated() -> None:
 
 
 @pytest.fixture
-async def redis_limiter(own_redis: RedisServer) -> AsyncIterator[RedisLimiter]:
-    """A Redis limiter with production timeouts (0.1 s) on a server this test may break."""
-    limiter = RedisLimiter(create_redis_client(own_redis.url))
+async def redis_limiter(own_redis: RedisServer) -> AsyncIterator[RecordedStore]:
+    """A Redis limiter with production timeouts (0.1 s) on a server this test may break,
+    recording each call."""
+    limiter = RecordedStore(RedisLimiter(create_redis_client(own_redis.url)))
     yield limiter
     await limiter.close()
 
 
-async def timed_hit(limiter: ResilientLimiter, key: str = "lab:1") -> tuple[object, float]:
-    """(decision or the LimiterUnavailable raised, seconds taken)."""
-    started = time.perf_counter()
+async def hit_or_error(limiter: ResilientLimiter, key: str = "lab:1") -> object:
+    """The decision, or the LimiterUnavailable raised."""
     try:
-        result: object = await limiter.hit(key, RATE)
+        return await limiter.hit(key, RATE)
     except LimiterUnavailable as exc:
-        result = exc
-    return result, time.perf_counter() - started
+        return exc
 
 
 @pytest.mark.parametrize(
@@ -242,23 +270,31 @@ async def timed_hit(limiter: ResilientLimiter, key: str = "lab:1") -> tuple[obje
         ("fail-closed", ["unavailable"] * 3),
     ],
 )
-async def test_redis_killed_each_policy_answers_in_milliseconds(
+async def test_redis_killed_each_policy_answers_without_waiting_for_redis(
     own_redis: RedisServer,
-    redis_limiter: RedisLimiter,
+    redis_limiter: RecordedStore,
     policy: FailurePolicy,
     expected: list[str],
 ) -> None:
-    """SIGKILL Redis: each policy answers as designed, every call well under 0.5 s."""
+    """SIGKILL Redis: each policy answers as designed. Redis is asked only until the breaker
+    opens (3 calls, each refused at once: no timeout waited for); the open circuit answers
+    the next 20 hits without asking Redis."""
+    clock = ManualClock()
     outcomes: list[tuple[str, str]] = []
-    limiter = make(redis_limiter, time.monotonic, policy, outcomes)
+    limiter = make(redis_limiter, clock, policy, outcomes)
     assert (await limiter.hit("lab:0", RATE)).allowed
     own_redis.kill()
-    results = [await timed_hit(limiter) for _ in range(len(expected))]
-    results += [await timed_hit(limiter, "lab:2") for _ in range(20)]
+    results = [await hit_or_error(limiter) for _ in range(len(expected))]
+    results += [await hit_or_error(limiter, "lab:2") for _ in range(20)]
     assert [o for _, o in outcomes[1 : 1 + len(expected)]] == expected
-    assert max(seconds for _, seconds in results) < 0.5
+    assert len(outcomes) == 1 + len(results)  # every hit was decided
+    calls = redis_limiter.calls
+    assert calls[0] is None
+    assert len(calls) == 1 + 3, calls  # breaker_threshold, then the circuit is open
+    assert all(isinstance(call, RedisConnectionError) for call in calls[1:]), calls
+    assert limiter.circuit_open
     if policy == "fail-closed":
-        error = results[0][0]
+        error = results[0]
         assert isinstance(error, LimiterUnavailable)
         assert error.retry_after > 0
         assert limiter.state is LimiterState.FAILING_CLOSED
@@ -266,30 +302,36 @@ async def test_redis_killed_each_policy_answers_in_milliseconds(
 
 
 async def test_paused_redis_times_out_falls_back_and_recovers(
-    own_redis: RedisServer, redis_limiter: RedisLimiter, caplog: pytest.LogCaptureFixture
+    own_redis: RedisServer, redis_limiter: RecordedStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """SIGSTOP: the first calls hit the 0.1 s read timeout and fall back, then the open
-    circuit answers at once; after SIGCONT the next probe (within breaker_reset) closes
-    the circuit. Transitions are logged once each."""
+    """SIGSTOP: the first 3 calls fail by the client's socket timeout and fall back, then
+    the open circuit answers without asking Redis; after SIGCONT, a probe (once
+    breaker_reset has passed on the limiter's clock) closes the circuit. Transitions are
+    logged once each."""
     caplog.set_level(logging.INFO, logger=LOGGER)
+    clock = ManualClock()
     outcomes: list[tuple[str, str]] = []
-    limiter = make(redis_limiter, time.monotonic, "degrade", outcomes, breaker_reset=0.3)
+    limiter = make(redis_limiter, clock, "degrade", outcomes, breaker_reset=0.3)
     assert (await limiter.hit("lab:0", RATE)).allowed
     own_redis.pause(10.0)
     try:
-        slow = [await timed_hit(limiter) for _ in range(3)]
-        fast = [await timed_hit(limiter) for _ in range(10)]
+        for _ in range(13):
+            await limiter.hit("lab:1", RATE)
     finally:
         own_redis.resume()
-    resumed = time.perf_counter()
-    assert all(0.05 < seconds < 0.5 for _, seconds in slow)
-    assert max(seconds for _, seconds in fast) < 0.05
+    calls = redis_limiter.calls
+    assert len(calls) == 1 + 3, calls
+    assert all(isinstance(call, RedisTimeoutError) for call in calls[1:]), calls
+    assert [o for _, o in outcomes[1:]] == ["fallback_allowed"] * 2 + ["fallback_denied"] * 11
     assert limiter.state is LimiterState.DEGRADED
     assert limiter.circuit_open
-    while limiter.state is not LimiterState.OK:
-        assert time.perf_counter() - resumed < 0.3 + 0.5, "no recovery after SIGCONT"
-        await timed_hit(limiter, "lab:3")
-        await asyncio.sleep(0.02)
+
+    async def probe_closes_the_circuit() -> bool:
+        clock.now += 1.0  # past breaker_reset: the next hit is the probe
+        await limiter.hit("lab:3", RATE)
+        return limiter.state is LimiterState.OK
+
+    await async_wait_until(probe_closes_the_circuit, what="Redis deciding again after SIGCONT")
     assert events(caplog) == [
         "ratelimit_degraded_start",
         "ratelimit_circuit_open",
@@ -298,29 +340,34 @@ async def test_paused_redis_times_out_falls_back_and_recovers(
     ]
 
 
-async def test_recovery_after_redis_restart_within_breaker_reset(
-    own_redis: RedisServer, redis_limiter: RedisLimiter, caplog: pytest.LogCaptureFixture
+async def test_recovery_after_redis_restart_at_the_next_probe(
+    own_redis: RedisServer, redis_limiter: RecordedStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Redis killed then restarted (empty script cache): decisions come from Redis again
-    within breaker_reset plus a little, and the first Redis answer is a fresh bucket."""
+    """Redis killed then restarted (empty script cache): once breaker_reset has passed on
+    the limiter's clock, a probe gets a decision from Redis again, and it is a fresh
+    bucket."""
     caplog.set_level(logging.INFO, logger=LOGGER)
+    clock = ManualClock()
     outcomes: list[tuple[str, str]] = []
-    limiter = make(redis_limiter, time.monotonic, "fail-closed", outcomes, breaker_reset=0.3)
+    limiter = make(redis_limiter, clock, "fail-closed", outcomes, breaker_reset=0.3)
     assert (await limiter.hit("lab:0", RATE)).allowed
     own_redis.kill()
     for _ in range(4):
-        await timed_hit(limiter)
+        assert isinstance(await hit_or_error(limiter), LimiterUnavailable)
     assert limiter.circuit_open
     own_redis.start()
-    restarted = time.perf_counter()
-    while True:
-        result, _ = await timed_hit(limiter, "lab:4")
+    decided: list[Decision] = []
+
+    async def probe_gets_a_decision() -> bool:
+        clock.now += 1.0  # past breaker_reset: the next hit is the probe
+        result = await hit_or_error(limiter, "lab:4")
         if isinstance(result, Decision):
-            break
-        assert time.perf_counter() - restarted < 0.3 + 0.5, "no recovery after restart"
-        await asyncio.sleep(0.02)
-    assert result.allowed
-    assert result.remaining == 3
+            decided.append(result)
+        return bool(decided)
+
+    await async_wait_until(probe_gets_a_decision, what="Redis deciding again after restart")
+    assert decided[0].allowed
+    assert decided[0].remaining == 3
     assert outcomes[-1] == ("lab", "allowed")
     assert events(caplog).count("ratelimit_circuit_open") == 1
     assert events(caplog)[-2:] == ["ratelimit_circuit_closed", "ratelimit_recovered"]
