@@ -10,7 +10,11 @@ publishes:
 * the gateway id-list map (``{"covid-19-lab-test-manufacturer-and-name": [ids], ...}``),
   ids only, every id taken as active.
 
-Without a file, :meth:`DeviceRegistry.format_only` accepts any id that looks like a JRC id.
+The package ships the EU value sets the service needs under ``hcert/data`` (unchanged
+copies of eHealth Network release 2.12.0, Apache-2.0: see ``hcert/data/NOTICE``):
+:meth:`DeviceRegistry.packaged` is the 2021-07-01 RAT device list with display names, and
+:func:`packaged_value_set` reads any of them (``PACKAGED_VALUE_SETS``). Without any list,
+:meth:`DeviceRegistry.format_only` accepts any id that looks like a JRC id.
 """
 
 from __future__ import annotations
@@ -20,19 +24,24 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from signing.errors import ConfigError, FieldError
 
 __all__ = [
+    "DATA_DIR",
     "DEVICE_VALUESET_ID",
     "DISEASE_COVID19",
     "MAX_VALUESET_FILE_BYTES",
+    "PACKAGED_DEVICES_FILE",
+    "PACKAGED_VALUE_SETS",
     "RESULT_DETECTED",
     "RESULT_NOT_DETECTED",
     "TEST_TYPE_NAAT",
     "TEST_TYPE_RAT",
     "Device",
     "DeviceRegistry",
+    "packaged_value_set",
 ]
 
 DISEASE_COVID19 = "840539006"
@@ -43,6 +52,19 @@ RESULT_DETECTED = "260373001"
 DEVICE_VALUESET_ID = "covid-19-lab-test-manufacturer-and-name"
 
 MAX_VALUESET_FILE_BYTES = 8 * 1024 * 1024
+
+DATA_DIR: Final = Path(__file__).resolve().parent / "data"
+"""The packaged EU value sets (package data, with their LICENSE and NOTICE)."""
+PACKAGED_VALUE_SETS: Final[dict[str, str]] = {
+    "country-2-codes": "country-2-codes.json",
+    "disease-agent-targeted": "disease-agent-targeted.json",
+    DEVICE_VALUESET_ID: "test-manf-example.json",
+    "covid-19-lab-result": "test-result.json",
+    "covid-19-lab-test-type": "test-type.json",
+}
+"""Each packaged value set's ``valueSetId`` and its file name under :data:`DATA_DIR`."""
+PACKAGED_DEVICES_FILE: Final = DATA_DIR / PACKAGED_VALUE_SETS[DEVICE_VALUESET_ID]
+"""The default RAT device list: the EU value-set snapshot of 2021-07-01 (88 devices)."""
 
 # JRC device ids are numeric strings (3 to 5 digits in every published list: "308" ...
 # "25546"); six digits leave room for growth. Anything else is certainly not a JRC id.
@@ -73,6 +95,11 @@ class DeviceRegistry:
     def format_only(cls) -> DeviceRegistry:
         """A registry without a list: any id of 3 to 6 ASCII digits is accepted as active."""
         return cls(None)
+
+    @classmethod
+    def packaged(cls) -> DeviceRegistry:
+        """The RAT device list shipped with the package (:data:`PACKAGED_DEVICES_FILE`)."""
+        return cls.from_file(PACKAGED_DEVICES_FILE)
 
     @classmethod
     def from_file(cls, path: Path) -> DeviceRegistry:
@@ -137,13 +164,35 @@ class DeviceRegistry:
         return f"DeviceRegistry({state})"
 
 
+def packaged_value_set(value_set_id: str) -> dict[str, str]:
+    """Code -> display name of one packaged value set (a key of :data:`PACKAGED_VALUE_SETS`).
+
+    Raises :class:`KeyError` for a value set that is not packaged and :class:`ConfigError`
+    (code ``valueset_invalid``) when its file is unreadable or not that value set.
+    """
+    path = DATA_DIR / PACKAGED_VALUE_SETS[value_set_id]
+    data = _read_json(path)
+    if not isinstance(data, Mapping) or data.get("valueSetId") != value_set_id:
+        raise _config_error(path, f"valueSetId is not {value_set_id!r}", what="value set")
+    values = data.get("valueSetValues")
+    if not isinstance(values, Mapping):
+        raise _config_error(path, "valueSetValues is not an object", what="value set")
+    names: dict[str, str] = {}
+    for code, entry in values.items():
+        display = entry.get("display") if isinstance(entry, Mapping) else None
+        if not isinstance(display, str):
+            raise _config_error(path, f"entry {code!r} has no 'display'", what="value set")
+        names[code] = display
+    return names
+
+
 def _sort_key(device: Device) -> tuple[bool, str, str]:
     # Names first (None last), then ids in numeric order for the usual digit-only ids.
     return (device.name is None, (device.name or "").casefold(), device.id.zfill(12))
 
 
-def _config_error(path: Path, problem: str) -> ConfigError:
-    return ConfigError(f"device value set {path}: {problem}", code=_CODE, path=str(path))
+def _config_error(path: Path, problem: str, *, what: str = "device value set") -> ConfigError:
+    return ConfigError(f"{what} {path}: {problem}", code=_CODE, path=str(path))
 
 
 def _read_json(path: Path) -> object:

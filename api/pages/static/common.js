@@ -19,10 +19,26 @@ window.DCC = (function () {
     return wanted.find((l) => LANGS.includes(l)) || "en";
   }
 
-  /** The text of `key` in the current language, {name} replaced from `values`. */
+  /** The CLDR plural category of `count` in the current language ("one", "other"…). */
+  function pluralCategory(count) {
+    try {
+      return new Intl.PluralRules(lang).select(count);
+    } catch (e) {
+      return count === 1 ? "one" : "other";
+    }
+  }
+
+  /** The text of `key` in the current language, {name} replaced from `values`.
+      With a numeric `values.count`, "key.<plural category>" is used when the table has it
+      (e.g. "issue.deviceCount.one"), else "key" itself (the general plural form). */
   function t(key, values) {
     const texts = window.DCC_TEXTS[lang] || {};
-    let text = key in texts ? texts[key] : window.DCC_TEXTS.en[key];
+    let chosen = key;
+    if (values && typeof values.count === "number") {
+      const plural = key + "." + pluralCategory(values.count);
+      if (plural in texts) chosen = plural;
+    }
+    let text = chosen in texts ? texts[chosen] : window.DCC_TEXTS.en[chosen];
     if (text === undefined) return key;
     for (const [name, value] of Object.entries(values || {})) {
       text = text.split("{" + name + "}").join(String(value));

@@ -1,4 +1,6 @@
-/* English and French texts of both pages. Keys are "area.name"; {name} marks a value. */
+/* English and French texts of both pages. Keys are "area.name"; {name} marks a value.
+   A text with a {count} may have plural forms "area.name.<CLDR category>" ("one", "few"…)
+   beside "area.name", the form for every other count (window.DCC.t picks the form). */
 "use strict";
 
 window.DCC_TEXTS = {
@@ -50,6 +52,7 @@ window.DCC_TEXTS = {
     "issue.device": "Test device",
     "issue.deviceChoose": "Choose a device…",
     "issue.deviceCount": "{count} devices listed",
+    "issue.deviceCount.one": "{count} device listed",
     "issue.deviceId": "EU test device id",
     "issue.deviceIdHint": "3 to 6 digits, from the EU common list of rapid antigen tests",
     "issue.naatName": "Test name (optional)",
@@ -211,6 +214,7 @@ window.DCC_TEXTS = {
     "issue.device": "Dispositif de test",
     "issue.deviceChoose": "Choisir un dispositif…",
     "issue.deviceCount": "{count} dispositifs listés",
+    "issue.deviceCount.one": "{count} dispositif listé",
     "issue.deviceId": "Identifiant UE du dispositif de test",
     "issue.deviceIdHint": "3 à 6 chiffres, de la liste commune de l'UE des tests antigéniques rapides",
     "issue.naatName": "Nom du test (facultatif)",

@@ -16,7 +16,7 @@
   let qrUrl = null;
   let previewTimer = 0;
   let previewRound = 0;
-  let shownErrors = [];
+  let shownErrors = []; /* the last submit's errors still standing: {error, el} (el: its field, or null) */
 
   /* ---- small storage helpers ---- */
   function read(storage, item) {
@@ -82,6 +82,40 @@
     $("form-error").replaceChildren();
     shownErrors = [];
   }
+  /** The alert's lines: how many shown fields to correct, then the errors of no field. */
+  function summaryLines() {
+    const marked = new Set();
+    const loose = [];
+    for (const { error, el } of shownErrors) {
+      if (!el) loose.push(errorText(error));
+      else if (visible(el)) marked.add(el);
+    }
+    return marked.size ? [t("common.fixErrors", { count: marked.size }), ...loose] : loose;
+  }
+  function fillAlert(lines) {
+    window.DCC.fill($("form-error"), ...lines.map((line) => window.DCC.element("p", { text: line })));
+  }
+  /** Forget the submit's errors for which `drop(item)` holds, clear them from their fields,
+      and shorten the alert, which goes once no marked field and no other error is left.
+      The alert is rewritten only when its text changes (a screen reader announces each change). */
+  function forgetErrors(drop) {
+    for (const item of shownErrors) if (item.el && drop(item)) clearFieldError(item.el);
+    shownErrors = shownErrors.filter((item) => !drop(item));
+    const alert = $("form-error");
+    if (alert.hidden) return;
+    const lines = summaryLines();
+    if (!lines.length) {
+      alert.hidden = true;
+      alert.replaceChildren();
+    } else if (lines.join("\n") !== Array.from(alert.children, (line) => line.textContent).join("\n")) {
+      fillAlert(lines);
+    }
+  }
+  /** A field was corrected (typed in, or passed the server's live check). */
+  function fieldCorrected(el) {
+    clearFieldError(el);
+    forgetErrors((item) => item.el === el);
+  }
   function focusTarget(el) {
     if (el.tagName === "FIELDSET") return el.querySelector("input:checked") || el.querySelector("input");
     if (el.tagName === "P") return null;
@@ -90,26 +124,21 @@
   /** Show each problem error next to its field; the rest (and a summary) in the alert. */
   function showErrors(errors, focus) {
     clearErrors();
-    shownErrors = errors;
-    const loose = [];
     const marked = [];
     for (const error of errors) {
       const el = fieldFor(String(error.field || ""));
+      shownErrors.push({ error, el });
       if (el) {
         if (!marked.includes(el)) marked.push(el);
         const box = $(el.id + "-error");
         const previous = box && !box.hidden ? box.textContent + " " : "";
         setFieldError(el, previous + errorText(error));
-      } else {
-        loose.push(errorText(error));
       }
     }
     const alert = $("form-error");
-    const lines = [];
-    if (marked.length) lines.push(t("common.fixErrors", { count: marked.length }));
-    lines.push(...loose);
+    const lines = summaryLines();
     if (lines.length) {
-      window.DCC.fill(alert, ...lines.map((line) => window.DCC.element("p", { text: line })));
+      fillAlert(lines);
       alert.hidden = false;
     }
     const ordered = Array.from(document.querySelectorAll("#issue-form [data-field]")).filter((el) => marked.includes(el));
@@ -208,10 +237,17 @@
     const givenOverride = $("given-std").value.trim().toUpperCase();
     window.DCC.fill($("preview-family"), familyOverride || data.family_name_standardised || t("common.none"));
     window.DCC.fill($("preview-given"), givenOverride || data.given_name_standardised || t("common.none"));
-    for (const id of ["family-name", "given-name"]) clearFieldError($(id));
+    const wrong = new Map();
     for (const error of data.errors || []) {
       const el = fieldFor(String(error.field));
-      if (el) setFieldError(el, errorText(error));
+      if (el) wrong.set(el, (wrong.has(el) ? wrong.get(el) + " " : "") + errorText(error));
+    }
+    for (const id of ["family-name", "given-name"]) {
+      const el = $(id);
+      if (wrong.has(el)) setFieldError(el, wrong.get(el));
+      else if (el.value.trim() || $(id === "family-name" ? "given-name" : "family-name").value.trim()) {
+        fieldCorrected(el); /* the server's own check passed: the submit's error on it is gone */
+      }
     }
   }
 
@@ -249,6 +285,7 @@
     $("device-list-fields").hidden = !rat || !listed;
     $("device-id-field").hidden = !rat || listed;
     $("naat-name-field").hidden = rat;
+    forgetErrors((item) => item.el && !visible(item.el)); /* moot once their field is gone */
   }
 
   /* ---- sample time: local wall time, sent as RFC 3339 with its offset ---- */
@@ -425,7 +462,9 @@
   function onLanguage() {
     showOffset();
     if ($("device-list-fields").dataset.available === "true") fillDevices();
-    if (shownErrors.length) showErrors(shownErrors, false);
+    const standing = shownErrors.filter((item) => !item.el || visible(item.el));
+    if (standing.length) showErrors(standing.map((item) => item.error), false);
+    if (apiKey() && !$("issue-form").hidden) schedulePreview(); /* its field errors, translated */
     if (issued) $("result-qr").alt = t("issue.qrAlt", { uvci: issued.uvci });
     if (!$("family-name").value.trim()) window.DCC.fill($("preview-family"), t("common.none"));
     if (!$("given-name").value.trim()) window.DCC.fill($("preview-given"), t("common.none"));
@@ -444,7 +483,7 @@
     }
     $("issue-form").addEventListener("input", (event) => {
       const target = event.target.closest("[data-field]");
-      if (target) clearFieldError(target);
+      if (target) fieldCorrected(target);
     });
     $("type-rat").addEventListener("change", showTestType);
     $("type-naat").addEventListener("change", showTestType);
