@@ -3,23 +3,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# Two installs: serving needs the runtime dependencies only (`pip install -e .`); linting,
+# tests and benchmarks add the `test` and `load` extras. Each stamp is redone when
+# pyproject.toml changes.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 KEYS_DIR ?= var/keys
 export DCC_KEYS_DIR ?= $(KEYS_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+PIP_QUIET := 2>&1 | grep -v '^WARNING: Location' || true
 
 .PHONY: run test lint fmt bench surge clean system-deps
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/pip install -q -e '.[test,load]' 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/python -c "import issuer, signing, keys, api, verifier, cose, zxingcpp"
-	touch $(STAMP)
+	$(BIN)/pip install -q --upgrade pip $(PIP_QUIET)
+	$(BIN)/pip install -q -e . $(PIP_QUIET)
+	$(BIN)/python -c "import api.app, cli, fastapi_offline, zxingcpp"
+	touch $@
 
-# Debian packages the tests need: redis-server (tests start their own), chromium (the pages'
-# end-to-end tests, driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk
-# (HTTP benchmarks). Installed only when missing.
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install -q -e '.[test,load]' $(PIP_QUIET)
+	$(BIN)/python -c "import pytest, playwright, cose, mypy, ruff, locust"
+	touch $@
+
+# Debian packages the tests need: redis-server (tests start their own), postgresql (tests
+# start their own clusters with its initdb/postgres), chromium (the pages' end-to-end tests,
+# driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks).
+# Installed only when missing.
 SYSTEM_PACKAGES := redis-server chromium wrk  # each package installs the command of its name
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
@@ -29,34 +40,38 @@ system-deps:
 	  command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	test -f $(FONT) || missing="$$missing fonts-dejavu-core"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	@test -f $(DCC_KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(DCC_KEYS_DIR)
+	@$(BIN)/dcc db upgrade
 	@$(BIN)/dcc accounts ensure-dev
 	$(BIN)/dcc serve --host 127.0.0.1 --port 8000
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-fmt: $(STAMP)
+fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) system-deps lint
-	$(BIN)/pytest -q
+# -rfEs: the summary names every failure, error and skip reason (identical reasons from one
+# place are grouped, e.g. the tests that need ../shared or a Debian package).
+test: $(DEV_STAMP) system-deps lint
+	$(BIN)/pytest -q -rfEs
 
 # Benchmarks: in-process stages and HTTP against baselines measured in the same run (~3 min).
-bench: $(STAMP) system-deps
+bench: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.bench --http --out var/bench/results.md
 
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
-surge: $(STAMP) system-deps
+surge: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.surge --out var/surge
 
 clean:

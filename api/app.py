@@ -66,7 +66,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            resources = open_resources(
+            resources = await open_resources(
                 settings,
                 metrics=metrics,
                 clock=clock,
@@ -91,6 +91,9 @@ def create_app(
         version=API_VERSION,
         description=_DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN and start them with an
+        # inline script; /docs is served by api.pages instead, under the pages' CSP.
+        docs_url=None,
         redoc_url=None,
     )
     install_problem_handlers(app)
@@ -130,9 +133,13 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
 def app_from_env() -> FastAPI:
     """The app configured from ``DCC_*`` (read once; the uvicorn factory of ``dcc serve``).
 
-    Audit lines go straight to stdout (:meth:`~api.audit.AuditTrail.to_fd`); the garbage
+    Audit lines are appended to ``DCC_AUDIT_FILE``, else written straight to stdout
+    (:meth:`~api.audit.AuditTrail.to_fd`; uvicorn's access log goes to stderr); the garbage
     collector is tuned for serving (:mod:`api.gc_tuning`).
     """
-    return create_app(
-        Settings.from_env(), audit=AuditTrail.to_fd(sys.stdout.fileno()), tune_gc=True
-    )
+    settings = Settings.from_env()
+    if settings.audit_file is not None:
+        audit = AuditTrail.to_file(settings.audit_file)
+    else:
+        audit = AuditTrail.to_fd(sys.stdout.fileno())
+    return create_app(settings, audit=audit, tune_gc=True)

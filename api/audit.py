@@ -1,15 +1,18 @@
 """The audit trail: one JSON line per issued certificate, never a name or a date of birth.
 
-Each line holds ``event`` (``certificate_issued``), ``account``, and what
-:meth:`issuer.issuer.IssuedCertificate.audit` keeps: uvci, kid, test_type, iat, exp and
-the ``SIGNATURE`` revocation hash (hcert §8). The lines are what a revocation list needs
-later, so they are written before the certificate is answered.
+Each line holds ``event`` (``certificate_issued``), ``account``, ``channel`` (single,
+batch, form, cli) and what :meth:`issuer.issuer.IssuedCertificate.audit` keeps: uvci, kid,
+test_type, iat, exp and the three revocation hashes (hcert §8). The issuance register in
+the store is the record revocation queries; the audit trail is its append-only twin for
+log pipelines, written once the register rows are durable, before the answer.
 
-Two sinks: :meth:`AuditTrail.to_logger` sends each line to the ``dcc.audit`` logger (the
+Sinks: :meth:`AuditTrail.to_logger` sends each line to the ``dcc.audit`` logger (the
 default of :func:`api.app.create_app`: tests and embedding apps route it as they like);
-:meth:`AuditTrail.to_fd` writes the lines straight to a file descriptor, which is what
-``dcc serve`` does with stdout. The logging machinery costs ~9-30 µs per line (record,
-handler lock, formatter, flush), a fifth of an issuance; one ``os.write`` costs ~1 µs.
+:meth:`AuditTrail.to_file` appends to ``DCC_AUDIT_FILE``; :meth:`AuditTrail.to_fd` writes
+straight to a file descriptor, which is what ``dcc serve`` does with stdout when no file is
+set (the access log goes to stderr, so stdout holds audit lines alone). The logging
+machinery costs ~9-30 µs per line (record, handler lock, formatter, flush), a fifth of an
+issuance; one ``os.write`` costs ~1 µs.
 Writes to a descriptor are cut at line boundaries into chunks of at most ``PIPE_BUF``
 bytes, so that the lines of several worker processes sharing one pipe never interleave.
 """
@@ -20,6 +23,7 @@ import logging
 import os
 import select
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Final
 
 import orjson
@@ -61,13 +65,18 @@ class AuditTrail:
         """Lines go straight to file descriptor ``fd`` (e.g. 1, stdout)."""
         return cls(lambda lines: _write_lines(fd, lines))
 
-    def record(self, account: str, issued: Iterable[IssuedCertificate]) -> None:
+    @classmethod
+    def to_file(cls, path: Path) -> AuditTrail:
+        """Lines are appended to ``path`` (created with mode 0600; every writer appends)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return cls.to_fd(fd)
+
+    def record(self, account: str, channel: str, issued: Iterable[IssuedCertificate]) -> None:
         """Write one line per certificate of ``issued``, issued for ``account``."""
+        head = {"event": AUDIT_EVENT, "account": account, "channel": channel}
         lines = [
-            orjson.dumps(
-                {"event": AUDIT_EVENT, "account": account, **certificate.audit()},
-                option=orjson.OPT_APPEND_NEWLINE,
-            )
+            orjson.dumps({**head, **certificate.audit()}, option=orjson.OPT_APPEND_NEWLINE)
             for certificate in issued
         ]
         if lines:

@@ -2,17 +2,18 @@
 
 :data:`bearer_scheme` declares the scheme in the OpenAPI document and reads the header;
 :func:`authenticate` decides. A missing header (or another scheme) is
-``authentication_required``, an unknown key ``api_key_invalid``: both 401 with
-``WWW-Authenticate: Bearer`` (added in :mod:`api.problems`). :func:`require_role` turns a
-role mismatch into 403 ``role_forbidden``.
+``authentication_required``, an unknown or expired key ``api_key_invalid``: both 401 with
+``WWW-Authenticate: Bearer`` (added in :mod:`api.problems`). A disabled account is 403
+``account_disabled``; :func:`require_role` turns a role mismatch into 403 ``role_forbidden``.
 """
 
 from __future__ import annotations
 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.accounts import Account, AccountStore, Role
+from api.accounts import Account, AccountDirectory
 from api.problems import AuthenticationFailed, PermissionDenied
+from store.accounts import Role
 
 __all__ = ["authenticate", "bearer_scheme", "require_role"]
 
@@ -25,7 +26,7 @@ bearer_scheme = HTTPBearer(
 
 
 def authenticate(
-    accounts: AccountStore, credentials: HTTPAuthorizationCredentials | None
+    accounts: AccountDirectory, credentials: HTTPAuthorizationCredentials | None
 ) -> Account:
     """The account the bearer credentials prove, or raise :class:`AuthenticationFailed`."""
     if credentials is None:
@@ -36,6 +37,8 @@ def authenticate(
     account = accounts.authenticate(credentials.credentials)
     if account is None:
         raise AuthenticationFailed("the API key is not valid", code="api_key_invalid")
+    if account.status != "active":
+        raise PermissionDenied("this account is disabled", code="account_disabled")
     return account
 
 

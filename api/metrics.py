@@ -25,6 +25,7 @@ _LATENCY_BUCKETS: Final = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
 _WAIT_BUCKETS: Final = (0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_GROUP_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 _TYPE_LABELS: Final = {TEST_TYPE_RAT: "rapid-antigen", TEST_TYPE_NAAT: "naat"}
 _Metric = TypeVar("_Metric", bound=MetricWrapperBase)
 
@@ -100,6 +101,27 @@ class Metrics:
             ["limiter", "event"],
             registry=registry,
         )
+        self.register_commit_seconds = Histogram(
+            "dcc_register_commit_seconds",
+            "Time to commit one group of register rows (one transaction).",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.register_group_requests = Histogram(
+            "dcc_register_group_requests",
+            "Requests whose rows shared one register commit (group commit).",
+            buckets=_GROUP_BUCKETS,
+            registry=registry,
+        )
+        self.register_rows = Counter(
+            "dcc_register_rows", "Register rows committed.", registry=registry
+        )
+        self.idempotency = Counter(
+            "dcc_idempotency_keys",
+            "Requests with an Idempotency-Key by outcome (claimed, replay, in_flight, mismatch).",
+            ["outcome"],
+            registry=registry,
+        )
         self.verifications = Counter(
             "dcc_verifications",
             "Verification requests by input kind (hc1, image) and result (valid, invalid).",
@@ -123,6 +145,12 @@ class Metrics:
     def observe_signer_wait(self, waited: float, obtained: bool) -> None:
         """The signer pool's wait observer: (seconds waited, whether a slot was obtained)."""
         self.child(self.signer_wait, "obtained" if obtained else "timeout").observe(waited)
+
+    def observe_commit(self, requests: int, rows: int, seconds: float) -> None:
+        """The group commit's observer: one transaction of ``requests`` and ``rows``."""
+        self.register_commit_seconds.observe(seconds)
+        self.register_group_requests.observe(requests)
+        self.register_rows.inc(rows)
 
     def track_pool(self, pool: SignerPool) -> None:
         """Report the pool's size and its slots in use at every scrape."""

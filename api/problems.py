@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.idempotency import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyReused
 from api.ratelimit.base import Decision
 from api.ratelimit.errors import LimiterUnavailable
 from api.responses import json_response
@@ -45,6 +46,7 @@ from signing.errors import (
     SignerUnavailable,
     SigningError,
 )
+from store.errors import StoreUnavailable
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -153,8 +155,12 @@ _STATUS_BY_CLASS: Final[tuple[tuple[type[DccError], int], ...]] = (
     (UnsupportedMediaType, 415),
     (MalformedBody, 400),
     (RateLimited, 429),
+    (IdempotencyKeyInvalid, 400),
+    (IdempotencyKeyInFlight, 409),
+    (IdempotencyKeyReused, 422),
     (SignerUnavailable, 503),
     (LimiterUnavailable, 503),
+    (StoreUnavailable, 503),
     (SigningError, 503),
     (KeyMaterialError, 500),  # start-up errors: should never reach a request
     (ConfigError, 500),
@@ -209,7 +215,7 @@ def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
     code = "internal_error" if hidden else error.code
     detail = _HIDDEN_DETAIL if hidden else error.message
     errors: Sequence[FieldError] = error.errors if isinstance(error, RequestInvalid) else ()
-    if isinstance(error, SignerUnavailable | LimiterUnavailable):
+    if isinstance(error, SignerUnavailable | LimiterUnavailable | StoreUnavailable):
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
     elif isinstance(error, RateLimited):
         headers.update(error.decision.headers())

@@ -1,8 +1,9 @@
-"""The composition root: settings → keys, signer pool, issuer, accounts, limiters.
+"""The composition root: settings → keys, signer pool, issuer, store, accounts, limiters.
 
 :func:`build_issuing_runtime` (keys → signer pool → issuer) is shared by the CLI
 (``dcc issue``) and the app, so both refuse bad keys or value sets with the same single
-message. :func:`open_resources` adds what the app holds while it runs (accounts, trust
+message. :func:`open_resources` adds what the app holds while it runs (the store, checked
+to be at the code's schema revision; the accounts read from it and kept fresh; trust
 store, rate limiters), built once in the lifespan and closed at shutdown; any problem
 raises a :class:`~signing.errors.DccError` before the app serves a request. Routes receive
 the :class:`Resources` through :func:`api.deps.resources_of`.
@@ -10,6 +11,8 @@ the :class:`Resources` through :func:`api.deps.resources_of`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ import anyio.to_thread
 import orjson
 import redis.asyncio as aioredis
 
-from api.accounts import AccountStore
+from api.accounts import AccountDirectory
 from api.audit import AuditTrail
 from api.issue_queue import IssueQueue
 from api.metrics import Metrics
@@ -38,6 +41,7 @@ from keys.trust_list import export_trust_list
 from signing.errors import ConfigError
 from signing.pool import SignerPool, WaitObserver
 from signing.signer import LocalSigner
+from store import Store
 from verifier import TrustStore
 
 __all__ = [
@@ -125,7 +129,8 @@ class Resources:
     settings: Settings
     runtime: IssuingRuntime
     issue_queue: IssueQueue
-    accounts: AccountStore
+    store: Store
+    accounts: AccountDirectory
     trust: TrustStore
     trust_list_json: bytes
     issue_limiter: Limiter
@@ -136,6 +141,7 @@ class Resources:
     render_threads: anyio.CapacityLimiter
     batch_threads: anyio.CapacityLimiter
     clock: Clock
+    background: list[asyncio.Task[None]]
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -165,20 +171,28 @@ class Resources:
         return limiter.state.value if isinstance(limiter, ResilientLimiter) else "ok"
 
     async def close(self) -> None:
-        """Close the limiters and the Redis client."""
+        """Stop the background tasks; close the limiters, the Redis client and the store."""
+        for task in self.background:
+            task.cancel()
+        for task in self.background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         try:
             await self.issue_limiter.close()
             await self.verify_limiter.close()
         finally:
-            if self.redis is not None:
-                await self.redis.aclose()
+            try:
+                if self.redis is not None:
+                    await self.redis.aclose()
+            finally:
+                await self.store.close()
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_resources(
+async def open_resources(
     settings: Settings,
     *,
     metrics: Metrics,
@@ -187,19 +201,27 @@ def open_resources(
     verify_limiter: Limiter | None = None,
     audit: AuditTrail | None = None,
 ) -> Resources:
-    """Load keys and accounts and build the limiters (raises DccError when anything is wrong).
+    """Load keys, open the store and read its accounts, build the limiters (raises DccError).
 
     ``issue_limiter``/``verify_limiter`` replace the ones the settings describe (tests);
-    ``audit`` is where audit lines go (default: the ``dcc.audit`` logger).
+    ``audit`` is where audit lines go (default: ``DCC_AUDIT_FILE``, else the ``dcc.audit``
+    logger).
     """
     now = clock or _utc_now
     runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
     metrics.track_pool(runtime.pool)
-    accounts = AccountStore.load(settings.accounts_file)
+    store = Store.open(settings.database_url, observer=metrics.observe_commit)
+    try:
+        await store.check_schema()
+        accounts = AccountDirectory(store.accounts, refresh_seconds=settings.accounts_refresh)
+        await accounts.load()
+    except BaseException:
+        await store.close()
+        raise
     if not len(accounts):
         _LOGGER.warning(
             "no API accounts in %s: issuing is refused until `dcc accounts add` creates one",
-            settings.accounts_file,
+            store.shown_url,
         )
     certificate = runtime.keys.certificate
     redis = create_redis_client(settings.redis_url) if settings.redis_url else None
@@ -221,10 +243,13 @@ def open_resources(
         )
     metrics.track_limiter("issue", issue_limiter)
     metrics.track_limiter("verify", verify_limiter)
+    if audit is None:
+        audit = AuditTrail.to_file(settings.audit_file) if settings.audit_file else None
     return Resources(
         settings=settings,
         runtime=runtime,
         issue_queue=IssueQueue(runtime.issuer),
+        store=store,
         accounts=accounts,
         trust=TrustStore.from_certificates([certificate]),
         trust_list_json=orjson.dumps(export_trust_list([certificate])),
@@ -236,4 +261,5 @@ def open_resources(
         render_threads=anyio.CapacityLimiter(RENDER_THREADS),
         batch_threads=anyio.CapacityLimiter(BATCH_THREADS),
         clock=now,
+        background=[asyncio.create_task(accounts.keep_fresh())],
     )

@@ -17,8 +17,12 @@ APP_FACTORY: Final = "api.app:app_from_env"
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging plus ours: audit lines (JSON, ``dcc.audit``) alone on stdout."""
+    """uvicorn's logging plus ours: audit lines (JSON, ``dcc.audit``) alone on stdout.
+
+    uvicorn's access log goes to stderr with its other messages, never among audit lines.
+    """
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     config["formatters"]["plain"] = {"format": "%(message)s"}
     config["handlers"]["audit"] = {
         "formatter": "plain",

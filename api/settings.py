@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from api.accounts import REFRESH_SECONDS
 from api.ratelimit.rate import Rate
-from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
+from hcert.valuesets import PACKAGED_DEVICES_FILE, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
 from issuer.request import RequestPolicy
 from signing.errors import ConfigError, DccError
+from store.url import DEFAULT_DATABASE_URL, parse_database_url
 
 __all__ = ["DEFAULT_RATES", "FailurePolicy", "Settings"]
 
@@ -41,11 +43,15 @@ class Settings:
 
     keys_dir: Path = Path("var/keys")
     key_passphrase: bytes | None = field(default=None, repr=False)
-    accounts_file: Path = Path("var/accounts.json")
+    database_url: str = DEFAULT_DATABASE_URL
+    audit_file: Path | None = None
+    accounts_refresh: float = REFRESH_SECONDS
     country: str = "LU"
     issuer_name: str = "Ministry of Health"
     timezone: str = "Europe/Luxembourg"
-    valuesets_file: Path | None = None
+    # The packaged EU list by default; None (embedding and tests only, no DCC_ value) means
+    # no list: any id of 3 to 6 digits is accepted (DeviceRegistry.format_only).
+    valuesets_file: Path | None = PACKAGED_DEVICES_FILE
     validity_rat: timedelta = timedelta(hours=48)
     validity_naat: timedelta = timedelta(hours=72)
     max_sample_age: timedelta = timedelta(hours=72)
@@ -79,11 +85,13 @@ class Settings:
         settings = cls(
             keys_dir=reader.get("KEYS_DIR", Path, cls.keys_dir),
             key_passphrase=passphrase.encode() if passphrase else None,
-            accounts_file=reader.get("ACCOUNTS_FILE", Path, cls.accounts_file),
+            database_url=reader.get("DATABASE_URL", _database_url, cls.database_url),
+            audit_file=reader.get("AUDIT_FILE", Path, None),
+            accounts_refresh=reader.get("ACCOUNTS_REFRESH_SECONDS", _refresh, cls.accounts_refresh),
             country=reader.get("COUNTRY", _country, cls.country),
             issuer_name=reader.get("ISSUER", _issuer_name, cls.issuer_name),
             timezone=reader.get("TIMEZONE", _timezone, cls.timezone),
-            valuesets_file=reader.get("VALUESETS_FILE", Path, None),
+            valuesets_file=reader.get("VALUESETS_FILE", Path, cls.valuesets_file),
             validity_rat=reader.get("VALIDITY_RAT_HOURS", _hours, cls.validity_rat),
             validity_naat=reader.get("VALIDITY_NAAT_HOURS", _hours, cls.validity_naat),
             max_sample_age=reader.get("MAX_SAMPLE_AGE_HOURS", _hours, cls.max_sample_age),
@@ -164,6 +172,18 @@ def _timezone(raw: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError("must be an IANA time zone such as Europe/Luxembourg") from exc
     return raw
+
+
+def _database_url(raw: str) -> str:
+    parse_database_url(raw)  # raises ConfigError (database_url_invalid)
+    return raw
+
+
+def _refresh(raw: str) -> float:
+    value = float(raw)
+    if not 0.05 <= value <= 1.0:
+        raise ValueError("must be between 0.05 and 1 second (account changes apply within 1 s)")
+    return value
 
 
 def _positive_int(raw: str) -> int:

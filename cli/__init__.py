@@ -26,6 +26,7 @@ COMMANDS: Final[dict[str, str]] = {
     "trust-list": "cli.issue",
     "verify": "cli.verify",
     "accounts": "cli.accounts",
+    "db": "cli.db",
     "serve": "cli.serve",
 }
 """Each command and the module that registers it (a module may register several)."""

@@ -1,38 +1,41 @@
-"""``dcc accounts add | list | set-rate | remove | ensure-dev``: the API accounts file.
+"""``dcc accounts add | list | set-rate | disable | enable | remove | rotate-key | ensure-dev |
+import``: the API accounts, kept in the store (``DCC_DATABASE_URL``).
 
-Accounts live in ``DCC_ACCOUNTS_FILE``.
-
-``add`` prints the new API key alone on the last line (it is shown once: the file keeps
-only its hash). ``ensure-dev`` is the ``make run`` step: it creates a lab account named
-``dev`` when there is none and writes its key to ``dev-api-key`` beside the accounts file
-(mode 0600), so a developer can always find it again; a running server reads accounts at
-start-up, so restart it after adding or removing one. ``add --rate`` and ``set-rate`` give an
-account its own issuance quota (``100/minute``, optional ``--burst``) instead of its role's.
+``add`` prints the new API key alone on the last line (it is shown once: the store keeps
+only its hash); ``rotate-key`` prints the new key the same way and keeps the old one valid
+for ``--grace`` (default one hour) so a lab can switch without downtime. Every change
+reaches running servers within a second, without a restart. ``ensure-dev`` is the ``make
+run`` step: it creates a lab account named ``dev`` when there is none and writes its key to
+``--key-file`` (default ``var/dev-api-key``, mode 0600). ``import`` brings in the accounts
+file of earlier versions with their ids, keys and quotas.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
-from api.accounts import (
-    ROLES,
-    AccountStore,
-    add_account,
-    rate_text,
-    remove_account,
-    set_account_rate,
-)
+from api.accounts import account_of, rate_limit_of, rate_text
 from api.ratelimit.rate import Rate
 from api.settings import Settings
+from cli.accounts_file import read_accounts_file
+from cli.db import with_store
 from signing.errors import ConfigError
+from store import Store
+from store.accounts import ROLES, AccountError, AccountRecord
 
 __all__ = ["DEV_ACCOUNT_NAME", "DEV_KEY_FILE", "register"]
 
 DEV_ACCOUNT_NAME: Final = "dev"
-DEV_KEY_FILE: Final = "dev-api-key"
+DEV_KEY_FILE: Final = Path("var/dev-api-key")
+_GRACE: Final = re.compile(r"([0-9]+)\s*([smhd]?)")
+_UNIT_SECONDS: Final = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,38 +45,47 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "add",
         help="create an account; prints its API key once, alone on the last line",
         description="Create an API account. The key is printed once; only its SHA-256 hash "
-        "is stored in DCC_ACCOUNTS_FILE (default var/accounts.json, mode 0600).",
+        "is stored.",
     )
     add.add_argument("--name", required=True, help="a unique account name (1-80 characters)")
     add.add_argument("--role", required=True, choices=ROLES, help="lab accounts may batch")
-    add.add_argument("--file", type=Path, default=None, help="accounts file (DCC_ACCOUNTS_FILE)")
     _rate_arguments(add, "the role's, DCC_RATE_PHARMACIST or DCC_RATE_LAB")
     add.set_defaults(handler=run_add)
 
-    set_rate = actions.add_parser(
-        "set-rate",
-        help="give an account its own issuance quota, or its role's again (restart servers)",
-    )
-    set_rate.add_argument("id", help="the account id (the part after dcc_ in its key)")
-    _rate_arguments(set_rate, None)
-    set_rate.add_argument("--file", type=Path, default=None, help="accounts file")
-    set_rate.set_defaults(handler=run_set_rate)
-
-    listing = actions.add_parser("list", help="list accounts (id, role, name, created, rate)")
-    listing.add_argument("--file", type=Path, default=None, help="accounts file")
+    listing = actions.add_parser("list", help="list accounts (id, role, status, quota, name)")
+    listing.add_argument("--all", action="store_true", help="include removed accounts")
     listing.set_defaults(handler=run_list)
 
-    remove = actions.add_parser("remove", help="delete an account (restart the server after)")
-    remove.add_argument("id", help="the account id (the part after dcc_ in its key)")
-    remove.add_argument("--file", type=Path, default=None, help="accounts file")
-    remove.set_defaults(handler=run_remove)
+    set_rate = actions.add_parser("set-rate", help="give an account its own issuance quota")
+    set_rate.add_argument("id", help="the account id")
+    _rate_arguments(set_rate, None)
+    set_rate.set_defaults(handler=run_set_rate)
+
+    for name, status, text in (
+        ("disable", "disabled", "refuse the account's keys until it is enabled again"),
+        ("enable", "active", "let a disabled account issue again"),
+        ("remove", "removed", "remove the account for good (its register rows stay)"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("id", help="the account id")
+        action.set_defaults(handler=run_status, status=status)
+
+    rotate = actions.add_parser(
+        "rotate-key", help="a new API key; the old one keeps working for --grace (default 1h)"
+    )
+    rotate.add_argument("id", help="the account id")
+    rotate.add_argument("--grace", default="1h", help="e.g. 0, 30m, 1h, 2d (default 1h)")
+    rotate.set_defaults(handler=run_rotate_key)
 
     dev = actions.add_parser(
-        "ensure-dev",
-        help="create the 'dev' lab account if missing; its key goes to var/dev-api-key",
+        "ensure-dev", help="create the 'dev' lab account if missing; its key goes to --key-file"
     )
-    dev.add_argument("--file", type=Path, default=None, help="accounts file")
+    dev.add_argument("--key-file", type=Path, default=DEV_KEY_FILE, help="default var/dev-api-key")
     dev.set_defaults(handler=run_ensure_dev)
+
+    load = actions.add_parser("import", help="import an accounts file of earlier versions")
+    load.add_argument("file", type=Path, help="e.g. var/accounts.json")
+    load.set_defaults(handler=run_import)
 
 
 def _rate_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
@@ -99,19 +111,34 @@ def _rate(args: argparse.Namespace) -> Rate | None:
         if burst is not None:
             raise ConfigError("--burst needs --rate", code="rate_invalid")
         return None
-    return Rate.parse(text, burst)
+    rate = Rate.parse(text, burst)
+    if rate.period_seconds not in (1.0, 60.0, 3600.0):
+        raise ConfigError("an account rate is per second, minute or hour", code="rate_invalid")
+    return rate
 
 
-def _accounts_file(args: argparse.Namespace) -> Path:
-    path: Path | None = args.file
-    return path if path is not None else Settings.from_env().accounts_file
+def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``work`` on the store of ``DCC_DATABASE_URL`` (checked to be up to date)."""
+    return with_store(Settings.from_env().database_url, work)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _describe(record: AccountRecord) -> str:
+    account = account_of(record)
+    quota = rate_text(account.rate) if account.rate is not None else "role default"
+    return f"{record.id}  {record.role:<10}  {record.status:<8}  {quota:<14}  {record.name}"
 
 
 def run_add(args: argparse.Namespace) -> int:
-    path = _accounts_file(args)
-    created = add_account(path, name=args.name, role=args.role, rate=_rate(args))
-    account = created.account
-    print(f"created {account.role} account {account.name!r} (id {account.id}) in {path}")
+    rate = rate_limit_of(_rate(args))
+    created = _with_store(
+        lambda store: store.accounts.add(name=args.name, role=args.role, rate=rate, now=_now())
+    )
+    account = account_of(created.account)
+    print(f"created {account.role} account {account.name!r} (id {account.id})")
     if account.rate is not None:
         print(f"issuance quota: {rate_text(account.rate)}")
     print("API key (shown once; send it as 'Authorization: Bearer <key>'):")
@@ -120,33 +147,49 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    path = _accounts_file(args)
-    store = AccountStore.load(path)
-    print(f"{len(store)} account(s) in {path}")
-    for account in store:
-        rate = rate_text(account.rate) if account.rate is not None else "role default"
-        print(f"{account.id}  {account.role:<10}  {account.created_at}  {rate:<14}  {account.name}")
+    records = _with_store(lambda store: store.accounts.list(include_removed=args.all))
+    print(f"{len(records)} account(s)")
+    for record in records:
+        print(_describe(record))
     return 0
 
 
 def run_set_rate(args: argparse.Namespace) -> int:
-    path = _accounts_file(args)
-    account = set_account_rate(path, args.id, _rate(args))
+    rate = rate_limit_of(_rate(args))
+    record = _with_store(lambda store: store.accounts.set_rate(args.id, rate, now=_now()))
+    account = account_of(record)
     quota = rate_text(account.rate) if account.rate is not None else "its role's"
     print(f"account {account.name!r} (id {account.id}) now has issuance quota {quota}")
-    print("running servers read accounts at start-up: restart them to apply it")
     return 0
 
 
-def run_remove(args: argparse.Namespace) -> int:
-    path = _accounts_file(args)
-    account = remove_account(path, args.id)
-    print(f"removed account {account.name!r} (id {account.id}) from {path}")
+def run_status(args: argparse.Namespace) -> int:
+    status = args.status
+    record = _with_store(lambda store: store.accounts.set_status(args.id, status, now=_now()))
+    print(f"account {record.name!r} (id {record.id}) is now {record.status}")
+    return 0
+
+
+def _grace_seconds(text: str) -> int:
+    match = _GRACE.fullmatch(text.strip())
+    if match is None:
+        raise ConfigError("--grace is a duration such as 0, 30m, 1h or 2d", code="grace_invalid")
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def run_rotate_key(args: argparse.Namespace) -> int:
+    grace = _grace_seconds(args.grace)
+    created = _with_store(lambda store: store.accounts.rotate_key(args.id, now=_now(), grace=grace))
+    print(f"new key for account {created.account.name!r} (id {created.account.id})")
+    print(f"its other keys stop working in {grace} s")
+    print("API key (shown once):")
+    print(created.api_key)
     return 0
 
 
 def _write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` with mode 0600 from the first byte (replacing it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.unlink(missing_ok=True)
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -156,22 +199,56 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def run_ensure_dev(args: argparse.Namespace) -> int:
-    path = _accounts_file(args)
-    key_file = path.with_name(DEV_KEY_FILE)
-    existing = AccountStore.load(path).by_name(DEV_ACCOUNT_NAME)
-    if existing is not None:
-        print(f"dev account exists: {existing.role} account 'dev' (id {existing.id}) in {path}")
+    key_file: Path = args.key_file
+
+    async def ensure(store: Store) -> tuple[AccountRecord, str | None]:
+        existing = await store.accounts.by_name(DEV_ACCOUNT_NAME)
+        if existing is not None and existing.status != "removed":
+            return existing, None
+        created = await store.accounts.add(name=DEV_ACCOUNT_NAME, role="lab", rate=None, now=_now())
+        return created.account, created.api_key
+
+    account, api_key = _with_store(ensure)
+    if api_key is None:
+        print(f"dev account exists: {account.role} account 'dev' (id {account.id})")
         if key_file.exists():
             print(f"its API key is in {key_file}")
         else:
             print(
                 f"its key cannot be shown again ({key_file} is missing): run "
-                f"`dcc accounts remove {existing.id}` and this command again for a new one"
+                f"`dcc accounts rotate-key {account.id} --grace 0` for a new one"
             )
         return 0
-    created = add_account(path, name=DEV_ACCOUNT_NAME, role="lab")
-    _write_private(key_file, created.api_key + "\n")
-    print(f"created lab account 'dev' (id {created.account.id}) in {path}")
+    _write_private(key_file, api_key + "\n")
+    print(f"created lab account 'dev' (id {account.id})")
     print(f"its API key is in {key_file} (mode 0600):")
-    print(created.api_key)
+    print(api_key)
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    accounts = read_accounts_file(args.file)
+
+    async def load(store: Store) -> list[str]:
+        done = []
+        for entry in accounts:
+            try:
+                await store.accounts.import_account(
+                    account_id=entry.id,
+                    name=entry.name,
+                    role=entry.role,
+                    rate=rate_limit_of(entry.rate),
+                    created_at=entry.created_at,
+                    key_hash=entry.key_hash,
+                )
+            except AccountError as error:
+                if error.code != "account_exists":
+                    raise
+                print(f"skipped {entry.name!r} (id {entry.id}): already in the store")
+            else:
+                done.append(entry.id)
+        return done
+
+    imported = _with_store(load)
+    print(f"imported {len(imported)} of {len(accounts)} account(s) from {args.file}")
     return 0

@@ -1,4 +1,10 @@
-"""``dcc issue`` (one certificate, offline) and ``dcc trust-list``."""
+"""``dcc issue`` (one certificate, offline) and ``dcc trust-list``.
+
+``dcc issue`` records what it issues like the service does: the register row goes to the
+store (``DCC_DATABASE_URL``, account ``cli``, channel ``cli``) before anything is printed,
+and the audit line is appended to ``DCC_AUDIT_FILE`` (else written to stderr, so that
+stdout holds the issue response alone).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,22 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from api.audit import AuditTrail
+from api.issuance import register_rows
 from api.runtime import build_issuing_runtime
 from api.settings import Settings
+from cli.db import with_store
 from issuer.render.qr import render_png, render_svg
 from keys.load import load_signing_keys
 from keys.trust_list import export_trust_list
 from signing.errors import DccError, RequestInvalid
+from store import Store
 
 __all__ = ["register"]
 
 MAX_REQUEST_BYTES: Final = 64 * 1024
+CLI_ACCOUNT: Final = "cli"
+"""The account the register names for certificates issued with ``dcc issue``."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,9 +93,19 @@ def _open_outputs(stack: ExitStack, *paths: Path | None) -> list[BinaryIO | None
     return handles
 
 
+async def _schema_checked(store: Store) -> None:
+    """Nothing more: :func:`with_store` checked the schema (before anything is signed)."""
+
+
 def run_issue(args: argparse.Namespace) -> int:
     request = _read_request(args.request)
-    runtime = build_issuing_runtime(_settings(args))
+    settings = _settings(args)
+    runtime = build_issuing_runtime(settings)
+    with_store(settings.database_url, _schema_checked)
+    if settings.audit_file is not None:
+        audit = AuditTrail.to_file(settings.audit_file)
+    else:
+        audit = AuditTrail.to_fd(sys.stderr.fileno())
     with ExitStack() as stack:
         png, svg = _open_outputs(stack, args.png, args.svg)
         try:
@@ -98,6 +120,9 @@ def run_issue(args: argparse.Namespace) -> int:
                 if path is not None:
                     path.unlink(missing_ok=True)
             return 2
+        rows = register_rows([issued], account_id=CLI_ACCOUNT, channel="cli")
+        with_store(settings.database_url, lambda store: store.register.record(rows))
+        audit.record(CLI_ACCOUNT, "cli", [issued])
         json.dump(issued.to_response(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         if png is not None:

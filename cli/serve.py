@@ -1,8 +1,8 @@
 """``dcc serve [--host] [--port] [--workers N]``: the HTTP service under uvicorn.
 
 Before uvicorn starts, the parent process checks the deployment once (settings, keys,
-accounts file, Redis URL syntax), so a bad one stops with one line ``dcc: error: …`` and
-exit code 2 instead of N workers failing. Each worker then builds its app with
+the database and its schema revision, Redis URL syntax), so a bad one stops with one line
+``dcc: error: …`` and exit code 2 instead of N workers failing. Each worker then builds its app with
 :func:`api.app.app_from_env` (``factory=True``), which reads ``DCC_*`` once. Proxy headers
 are off: the verify quota keys on the socket peer, never on ``X-Forwarded-For``.
 """
@@ -10,17 +10,18 @@ are off: the verify quota keys on the socket peer, never on ``X-Forwarded-For``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 import uvicorn
 
-from api.accounts import AccountStore
 from api.ratelimit.factory import create_redis_client
 from api.runtime import build_issuing_runtime
 from api.server import APP_FACTORY, uvicorn_options
 from api.settings import Settings
 from keys.kid import kid_b64
 from signing.errors import ConfigError
+from store import Store
 
 __all__ = ["check_deployment", "register"]
 
@@ -45,7 +46,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def check_deployment(settings: Settings) -> str:
     """Load what the workers will load; return a one-line summary or raise DccError."""
     runtime = build_issuing_runtime(settings)
-    accounts = AccountStore.load(settings.accounts_file)
+    store = Store.open(settings.database_url)
+
+    async def count_accounts() -> int:
+        try:
+            await store.check_schema()
+            return len(await store.accounts.list())
+        finally:
+            await store.close()
+
+    accounts = asyncio.run(count_accounts())
     quotas = "in-process (one machine)"
     if settings.redis_url:
         try:
@@ -58,7 +68,7 @@ def check_deployment(settings: Settings) -> str:
     keys = runtime.keys
     return (
         f"keys OK (kid {kid_b64(keys.kid)}, DSC valid until {keys.not_after:%Y-%m-%d}); "
-        f"{len(accounts)} account(s) in {settings.accounts_file}; quotas {quotas}"
+        f"{accounts} account(s) in {store.shown_url}; quotas {quotas}"
     )
 
 

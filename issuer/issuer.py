@@ -5,7 +5,8 @@ clock, the signature from the signer pool. Issuing is three steps, each its own 
 :meth:`Issuer.validate` (JSON → :class:`NegativeTestRequest`), :meth:`Issuer.prepare` (the
 claims to sign) and signing, either :meth:`Issuer.try_sign` (a signer free now, or None) /
 :meth:`Issuer.sign_async` (waits on the event loop), as the server's queue does, or all
-three in :meth:`Issuer.issue` for threads (the CLI, batch workers, :meth:`issue_batch`).
+three in :meth:`Issuer.issue` for threads (the CLI); batches are prepared, charged, then
+signed (:meth:`Issuer.prepare_batch`, :meth:`Issuer.sign_batch`).
 Signing inline is right: an ES256 signature costs less than a thread hand-off
 (performance.md). A signer slot is held for the signature only: the claims are built
 before, zlib and base45 run after.
@@ -28,7 +29,7 @@ from typing import Any, Final
 
 from hcert.claims import encode_canonical_claims
 from hcert.hc1 import encode_hc1
-from hcert.revocation import signature_hash
+from hcert.revocation import RevocationHashes, revocation_hashes
 from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
 from issuer.payload import test_certificate
 from issuer.request import NegativeTestRequest, RequestPolicy, validate_issue_request
@@ -104,18 +105,26 @@ class IssuedCertificate:
             "certificate": self.certificate,
         }
 
+    def revocation_hashes(self) -> RevocationHashes:
+        """Its SIGNATURE, UCI and COUNTRYCODEUCI hashes (hcert §8; ``iss`` is ``co`` here)."""
+        entry = self.certificate["t"][0]
+        return revocation_hashes(self.signature, issuer=str(entry["co"]), uvci=self.uvci)
+
     def audit(self) -> dict[str, Any]:
-        """The audit record: identifiers, times and the revocation hash (hcert §8).
+        """The audit record: identifiers, times and the revocation hashes (hcert §8).
 
         Never a name or a date of birth.
         """
+        hashes = self.revocation_hashes()
         return {
             "uvci": self.uvci,
             "kid": _b64(self.kid),
             "test_type": self.test_type,
             "iat": int(self.issued_at.timestamp()),
             "exp": int(self.expires_at.timestamp()),
-            "signature_hash": signature_hash(self.signature),
+            "signature_hash": hashes.signature,
+            "uci_hash": hashes.uci,
+            "country_uci_hash": hashes.country_uci,
         }
 
 
@@ -226,30 +235,48 @@ class Issuer:
 
         Blocks at most ``timeout`` for a signer (the pool's default when None).
         """
-        prepared = self.prepare(self.validate(data))
+        return self._sign_waiting(self.prepare(self.validate(data)), timeout)
+
+    def prepare_batch(self, items: Sequence[object]) -> list[PreparedCertificate | DccError]:
+        """Validate and prepare each item; a bad item yields its error in place."""
+        results: list[PreparedCertificate | DccError] = []
+        for item in items:
+            try:
+                results.append(self.prepare(self.validate(item)))
+            except DccError as error:
+                results.append(error)
+        return results
+
+    def sign_batch(
+        self,
+        prepared: Sequence[PreparedCertificate | DccError],
+        *,
+        timeout: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[IssuedCertificate | DccError]:
+        """Sign every prepared item from a thread (errors stay in place, never fail others)."""
+        results: list[IssuedCertificate | DccError] = []
+        for index, item in enumerate(prepared):
+            if isinstance(item, DccError):
+                results.append(item)
+            else:
+                try:
+                    results.append(self._sign_waiting(item, timeout))
+                except DccError as error:
+                    results.append(error)
+            if progress is not None:
+                progress(index + 1)
+        return results
+
+    def _sign_waiting(
+        self, prepared: PreparedCertificate, timeout: float | None
+    ) -> IssuedCertificate:
         issued = self.try_sign(prepared)
         if issued is None:
             with self.pool.acquire(timeout) as signer:
                 signed = _sign_claims(prepared, signer)
             issued = _issued(prepared, signer.kid, *signed)
         return issued
-
-    def issue_batch(
-        self,
-        items: Sequence[object],
-        *,
-        progress: Callable[[int], None] | None = None,
-    ) -> list[IssuedCertificate | DccError]:
-        """Issue many; a bad item yields its error in place and never fails the others."""
-        results: list[IssuedCertificate | DccError] = []
-        for index, item in enumerate(items):
-            try:
-                results.append(self.issue(item))
-            except DccError as error:
-                results.append(error)
-            if progress is not None:
-                progress(index + 1)
-        return results
 
 
 def _sign_claims(prepared: PreparedCertificate, signer: Signer) -> tuple[bytes, bytes]:

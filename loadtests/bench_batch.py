@@ -160,13 +160,13 @@ def run(
     items = sample_requests(batch_size)
     batch_body = json.dumps({"items": items}).encode()
     with ServerSet() as servers:
-        accounts = servers.root / "accounts.json"
+        database = servers.database()
         keys = (
-            servers.add_account(accounts, "bench-pharmacy", "pharmacist"),
-            servers.add_account(accounts, "bench-lab", "lab"),
+            servers.add_account(database, "bench-pharmacy", "pharmacist"),
+            servers.add_account(database, "bench-lab", "lab"),
         )
         env = {
-            "DCC_ACCOUNTS_FILE": str(accounts),
+            "DCC_DATABASE_URL": database,
             "DCC_RATE_PHARMACIST": _UNLIMITED,
             "DCC_RATE_LAB": _UNLIMITED,
             "DCC_RATE_GLOBAL": _UNLIMITED,

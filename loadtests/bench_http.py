@@ -71,10 +71,10 @@ def run(
     """Start the four servers, load each ``rounds`` times, stop them; return the runs."""
     bodies = [json.dumps(body, ensure_ascii=False) for body in sample_requests(_BODIES)]
     with ServerSet() as servers:
-        accounts = servers.root / "accounts.json"
-        key = servers.add_account(accounts, "bench-pharmacy", "pharmacist")
+        database = servers.database()
+        key = servers.add_account(database, "bench-pharmacy", "pharmacist")
         env = {
-            "DCC_ACCOUNTS_FILE": str(accounts),
+            "DCC_DATABASE_URL": database,
             "DCC_RATE_PHARMACIST": UNLIMITED,
             "DCC_RATE_GLOBAL": UNLIMITED,
         }

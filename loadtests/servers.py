@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from loadtests.fixtures import make_keys
+from loadtests.postgres import PostgresServer
 
 __all__ = ["LOOPBACK", "Server", "ServerSet", "free_port", "wait_http"]
 
@@ -95,6 +96,7 @@ class ServerSet:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="dcc-load-")))
     servers: list[Server] = field(default_factory=list)
     _keys_dir: Path | None = None
+    _postgres: list[PostgresServer] = field(default_factory=list)
 
     def __enter__(self) -> Self:
         return self
@@ -154,25 +156,34 @@ class ServerSet:
         _wait_redis(port, server.process)
         return f"redis://{LOOPBACK}:{port}/0"
 
-    def add_account(self, accounts_file: Path, name: str, role: str) -> str:
+    def database(self, url: str | None = None) -> str:
+        """A database for ``dcc serve`` at the code's schema: ``url``, else a new SQLite file
+        in this set's folder; returns its URL."""
+        url = url or f"sqlite:///{self.root / 'dcc.sqlite3'}"
+        self._dcc(["db", "upgrade"], url)
+        return url
+
+    def start_postgres(self) -> str:
+        """A private PostgreSQL cluster (fsync on) with an upgraded database; its URL."""
+        server = PostgresServer()
+        self._postgres.append(server)
+        server.start()
+        return self.database(server.url)
+
+    def add_account(self, database_url: str, name: str, role: str) -> str:
         """Create an API account with ``dcc accounts add``; return its key (last line)."""
+        output = self._dcc(["accounts", "add", "--name", name, "--role", role], database_url)
+        return output.strip().splitlines()[-1]
+
+    def _dcc(self, args: list[str], database_url: str) -> str:
         result = subprocess.run(  # noqa: S603
-            [
-                str(_DCC),
-                "accounts",
-                "add",
-                "--name",
-                name,
-                "--role",
-                role,
-                "--file",
-                str(accounts_file),
-            ],
+            [str(_DCC), *args],
             check=True,
             capture_output=True,
             text=True,
+            env={**os.environ, "DCC_DATABASE_URL": database_url},
         )
-        return result.stdout.strip().splitlines()[-1]
+        return result.stdout
 
     def start_dcc(
         self, name: str, env: Mapping[str, str], *, workers: int, log_level: str = "warning"
@@ -248,5 +259,7 @@ class ServerSet:
         """Stop every server (last started first) and remove the directory."""
         for server in reversed(list(self.servers)):
             self.stop(server)
+        for database in self._postgres:
+            database.close()
         if not keep_root:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -85,16 +85,16 @@ def run_surge(*, seconds: float, base_users: int, workers: int, out: Path) -> in
     """Run the whole surge; return locust's exit code (1 when any request failed)."""
     out.mkdir(parents=True, exist_ok=True)
     with ServerSet() as servers:
-        accounts = servers.root / "accounts.json"
+        database = servers.database()
         keys = {
             "pharmacists": [
-                servers.add_account(accounts, f"pharmacy-{n:02d}", "pharmacist")
+                servers.add_account(database, f"pharmacy-{n:02d}", "pharmacist")
                 for n in range(_PHARMACIES)
             ],
-            "labs": [servers.add_account(accounts, f"lab-{n}", "lab") for n in range(_LABS)],
+            "labs": [servers.add_account(database, f"lab-{n}", "lab") for n in range(_LABS)],
         }
         env = {
-            "DCC_ACCOUNTS_FILE": str(accounts),
+            "DCC_DATABASE_URL": database,
             "DCC_REDIS_URL": servers.start_redis(),
             **SURGE_RATES,
         }

@@ -165,6 +165,21 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "internal_error",
         }
     ),
+    # store/: the database and the accounts in it
+    "store": frozenset(
+        {
+            "store_unavailable",
+            "schema_outdated",
+            "database_url_invalid",
+            "account_error",
+            "account_exists",
+            "account_invalid",
+            "account_name_invalid",
+            "account_not_found",
+            "role_invalid",
+            "status_invalid",
+        }
+    ),
     # api/: HTTP problems, request bodies, accounts, quotas, start-up checks
     "api": frozenset(
         {
@@ -173,6 +188,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "method_not_allowed",
             "authentication_required",
             "api_key_invalid",
+            "account_disabled",
             "role_forbidden",
             "body_too_large",
             "body_malformed",
@@ -193,12 +209,9 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "rate_cost_invalid",
             "rate_limiter_invalid",
             "rate_limiter_unavailable",
-            "account_error",
-            "account_exists",
-            "account_name_invalid",
-            "account_not_found",
-            "accounts_file_invalid",
-            "role_invalid",
+            "idempotency_key_invalid",
+            "idempotency_key_in_flight",
+            "idempotency_key_reused",
             "settings_invalid",
             "country_mismatch",
         }
@@ -206,6 +219,8 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
     # cli/: the dcc command's own usage errors
     "cli": frozenset(
         {
+            "accounts_file_invalid",
+            "grace_invalid",
             "output_unwritable",
             "redis_url_invalid",
             "request_not_json",

@@ -37,6 +37,7 @@ class DatabaseUrl:
 
     backend: Backend
     url: URL
+    shown: str = ""
 
     @property
     def in_memory(self) -> bool:
@@ -51,8 +52,8 @@ class DatabaseUrl:
         return Path(str(self.url.database))
 
     def redacted(self) -> str:
-        """The URL without its password (for logs, errors and ``dcc db status``)."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL as configured, without its password (logs, errors, ``dcc db status``)."""
+        return self.shown or self.url.render_as_string(hide_password=True)
 
 
 def parse_database_url(text: str) -> DatabaseUrl:
@@ -70,11 +71,12 @@ def parse_database_url(text: str) -> DatabaseUrl:
             f"DCC_DATABASE_URL must use postgresql:// or sqlite://, not {url.drivername}://",
             code="database_url_invalid",
         )
+    shown = url.render_as_string(hide_password=True)
     if backend == "postgresql":
         if not url.database:
             raise ConfigError(
                 "DCC_DATABASE_URL names no database (postgresql://user@host:port/DATABASE)",
                 code="database_url_invalid",
             )
-        return DatabaseUrl("postgresql", url.set(drivername="postgresql+asyncpg"))
-    return DatabaseUrl("sqlite", url.set(drivername="sqlite+aiosqlite"))
+        return DatabaseUrl("postgresql", url.set(drivername="postgresql+asyncpg"), shown)
+    return DatabaseUrl("sqlite", url.set(drivername="sqlite+aiosqlite"), shown)

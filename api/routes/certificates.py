@@ -1,12 +1,13 @@
 """``POST /v1/certificates`` (one: JSON, QR image or PDF) and ``POST /v1/certificates/batch``.
 
-Order of work, as in DESIGN: auth → quota → bounded parse → issuer → response. Signing runs
-on the event loop (tens of µs, less than a thread hand-off), the single issues of one loop
-pass back to back (:class:`~api.issue_queue.IssueQueue`);
-QR rendering (ms) and batches run in worker threads bounded by capacity limiters, so a
-running batch never stalls single requests. Each issued certificate writes one audit line
-(:mod:`api.audit`: identifiers and times, never a name or a date of birth) before it is
-answered.
+Order of work: auth → (``Idempotency-Key``: claim or replay) → quota → bounded parse →
+issuer → register (group commit) → audit → response (:mod:`api.issuance`). Signing runs on
+the event loop (tens of µs, less than a thread hand-off), the single issues of one loop
+pass back to back (:class:`~api.issue_queue.IssueQueue`); QR rendering (ms) and batches run
+in worker threads bounded by capacity limiters, so a running batch never stalls single
+requests. A single issue costs one unit of quota, issued or not; a batch is validated
+first and costs the items it will issue (an all-invalid batch costs one, the guard against
+floods of invalid items).
 
 The single issue is the route a surge hits: it is served as a plain route
 (:data:`ISSUE_ROUTE`, :mod:`api.plain_route`) rather than through FastAPI's request handling;
@@ -17,22 +18,24 @@ FastAPI route (:data:`router`).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from functools import partial
 from typing import Any, Final, Literal
 
 import anyio.to_thread
+import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.accounts import Account
-from api.body import json_object, read_json
+from api.body import JSON_TYPES, json_object, parse_json, read_body, require_media_type
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
-from api.metrics import type_label
+from api.idempotency import idempotency_key
+from api.issuance import channel_of, claim_key, finish, releasing
 from api.negotiation import negotiate
 from api.plain_route import PlainRoute
 from api.problems import problem_for
-from api.responses import NO_STORE, json_response
+from api.ratelimit import Decision
+from api.responses import JSON_MEDIA_TYPE, NO_STORE
 from api.routes.schemas import (
     BatchRequestInput,
     BatchResponse,
@@ -42,10 +45,11 @@ from api.routes.schemas import (
     qr_or_pdf_content,
 )
 from api.runtime import Resources
-from issuer.issuer import IssuedCertificate
+from issuer.issuer import IssuedCertificate, PreparedCertificate
 from issuer.render import MEDIA_TYPES, pdf_disposition, render
 from issuer.request import IssueRequestInput
 from signing.errors import DccError, FieldError, RequestInvalid, SignerUnavailable, SigningError
+from store.idempotency import Claimed
 
 __all__ = [
     "ISSUE_PATH",
@@ -65,6 +69,16 @@ PRODUCTS: Final[tuple[tuple[str, Product], ...]] = (
 )
 """What the single issue answers by ``Accept``; JSON first (the default)."""
 
+IDEMPOTENCY_KEY_PARAMETER: Final[dict[str, Any]] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key and body within 24 h answer the first "
+    "response again (no new certificate, no quota); another body with the key is 422, a "
+    "retry while the first attempt runs is 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
 router = APIRouter(tags=["certificates"])
 
 
@@ -74,44 +88,73 @@ def _outcome(error: DccError) -> str:
     return "unavailable" if isinstance(error, SignerUnavailable | SigningError) else "failed"
 
 
-def _record(resources: Resources, account: Account, issued: Sequence[IssuedCertificate]) -> None:
-    """Count the certificates and write their audit lines."""
-    metrics = resources.metrics
-    for certificate in issued:
-        metrics.child(metrics.issued, type_label(certificate.test_type), "issued").inc()
-    resources.audit.record(account.id, issued)
+async def _request_body(request: Request, limit: int) -> bytes:
+    """The JSON body's bytes, at most ``limit`` (415 for another media type)."""
+    require_media_type(request, JSON_TYPES)
+    return await read_body(request, limit)
 
 
 async def issue_certificate(request: Request) -> Response:
     """Issue one certificate: the issue response as JSON, the QR code or the PDF by ``Accept``."""
     resources = resources_of(request)
-    metrics = resources.metrics
     account = await account_of(request, resources)
     product = negotiate(request.headers.get("accept"), PRODUCTS)
-    decision = await charge_issuance(resources, account, cost=1)
-    payload = await read_json(request, resources.settings.max_body_bytes)
+    key = idempotency_key(request)
+    claim = None
+    if key is None:
+        decision = await charge_issuance(resources, account, cost=1)
+        body = await _request_body(request, resources.settings.max_body_bytes)
+    else:
+        body = await _request_body(request, resources.settings.max_body_bytes)
+        outcome = await claim_key(resources, account, key, request, product, body)
+        if isinstance(outcome, Response):
+            return outcome
+        claim = outcome
+    async with releasing(resources, claim):
+        if claim is not None:
+            decision = await charge_issuance(resources, account, cost=1)
+        return await _issue_one(
+            resources, account, parse_json(body), product, request, decision, claim
+        )
+
+
+async def _issue_one(
+    resources: Resources,
+    account: Account,
+    payload: object,
+    product: Product,
+    request: Request,
+    decision: Decision,
+    claim: Claimed | None,
+) -> Response:
+    metrics = resources.metrics
     started = time.perf_counter()
     try:
         issued = await resources.issue_queue.issue(payload)
     except DccError as error:
         metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
-    _record(resources, account, (issued,))
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
     if product == "json":
-        response = json_response(issued.to_response(), 201, headers)
+        media_type, content = JSON_MEDIA_TYPE, orjson.dumps(issued.to_response())
     else:
         job = partial(
-            render,
-            issued,
-            product,
-            timezone=resources.settings.timezone,
-            devices=resources.devices,
+            render, issued, product, timezone=resources.settings.timezone, devices=resources.devices
         )
-        content = await resources.in_render_thread(job)
+        media_type, content = MEDIA_TYPES[product], await resources.in_render_thread(job)
         if product == "pdf":
             headers["Content-Disposition"] = pdf_disposition(issued.uvci)
-        response = Response(content, 201, headers, media_type=MEDIA_TYPES[product])
+    response = await finish(
+        resources,
+        account,
+        (issued,),
+        channel_of(request),
+        status=201,
+        media_type=media_type,
+        headers=headers,
+        body=content,
+        claim=claim,
+    )
     metrics.child(metrics.issue_seconds, product).observe(time.perf_counter() - started)
     return response
 
@@ -126,9 +169,13 @@ ISSUE_ROUTE: Final = PlainRoute(
     response_class=Response,
     responses={
         201: {"model": IssueResponse, "description": "issued", "content": qr_or_pdf_content()},
-        **problems(400, 401, 406, 413, 415, 422, 429, 500, 503),
+        **problems(400, 401, 403, 406, 409, 413, 415, 422, 429, 500, 503),
     },
-    openapi_extra={**json_body(IssueRequestInput), **BEARER_SECURITY},
+    openapi_extra={
+        **json_body(IssueRequestInput),
+        **BEARER_SECURITY,
+        "parameters": [IDEMPOTENCY_KEY_PARAMETER],
+    },
 )
 """The single-issue route as the app mounts it (first, before the FastAPI routes)."""
 
@@ -162,33 +209,57 @@ def _batch_result(index: int, result: IssuedCertificate | DccError) -> dict[str,
     response_class=Response,
     responses={
         200: {"model": BatchResponse, "description": "one result per item, in order"},
-        **problems(400, 401, 403, 413, 415, 422, 429, 500, 503),
+        **problems(400, 401, 403, 409, 413, 415, 422, 429, 500, 503),
     },
-    openapi_extra=json_body(BatchRequestInput),
+    openapi_extra={**json_body(BatchRequestInput), "parameters": [IDEMPOTENCY_KEY_PARAMETER]},
 )
 async def issue_batch(request: Request, account: LabAccountDep) -> Response:
     """Issue every item; each result keeps its index and holds a response or a problem."""
     resources = resources_of(request)
     settings = resources.settings
+    body = await _request_body(request, settings.max_batch_body_bytes)
+    key = idempotency_key(request)
+    claim = None
+    if key is not None:
+        outcome = await claim_key(resources, account, key, request, "batch", body)
+        if isinstance(outcome, Response):
+            return outcome
+        claim = outcome
+    async with releasing(resources, claim):
+        return await _issue_batch(resources, account, parse_json(body), claim)
+
+
+async def _issue_batch(
+    resources: Resources, account: Account, body: object, claim: Claimed | None
+) -> Response:
     metrics = resources.metrics
-    body = await read_json(request, settings.max_batch_body_bytes)
-    items = _batch_items(body, settings.max_batch_items)
-    decision = await charge_issuance(resources, account, cost=len(items))
+    items = _batch_items(body, resources.settings.max_batch_items)
     started = time.perf_counter()
     issuer = resources.runtime.issuer
-    results = await anyio.to_thread.run_sync(
-        issuer.issue_batch, items, limiter=resources.batch_threads
-    )
+    threads = resources.batch_threads
+    prepared = await anyio.to_thread.run_sync(issuer.prepare_batch, items, limiter=threads)
+    ready = sum(isinstance(item, PreparedCertificate) for item in prepared)
+    decision = await charge_issuance(resources, account, cost=max(1, ready))
+    results = await anyio.to_thread.run_sync(issuer.sign_batch, prepared, limiter=threads)
     issued = [result for result in results if isinstance(result, IssuedCertificate)]
-    _record(resources, account, issued)
-    failed = len(results) - len(issued)
     for result in results:
         if isinstance(result, DccError):
             metrics.child(metrics.issued, "unknown", _outcome(result)).inc()
-    metrics.child(metrics.issue_seconds, "batch").observe(time.perf_counter() - started)
     content = {
-        "issued": len(results) - failed,
-        "failed": failed,
+        "issued": len(issued),
+        "failed": len(results) - len(issued),
         "results": [_batch_result(index, result) for index, result in enumerate(results)],
     }
-    return json_response(content, 200, {**decision.headers(), **NO_STORE})
+    response = await finish(
+        resources,
+        account,
+        issued,
+        "batch",
+        status=200,
+        media_type=JSON_MEDIA_TYPE,
+        headers={**decision.headers(), **NO_STORE},
+        body=orjson.dumps(content),
+        claim=claim,
+    )
+    metrics.child(metrics.issue_seconds, "batch").observe(time.perf_counter() - started)
+    return response

@@ -1,8 +1,9 @@
 """``GET /healthz`` (liveness) and ``GET /readyz`` (readiness).
 
 Liveness says the process answers. Readiness says it can do its work: the DSC is within
-its validity period and the rate limiter's store answers (Redis ``PING`` when
-``DCC_REDIS_URL`` is set); otherwise 503, with the limiter's backend and state in the body.
+its validity period, the database answers (``SELECT 1``), and the rate limiter's store
+answers (Redis ``PING`` when ``DCC_REDIS_URL`` is set); otherwise 503, with the limiter's
+backend and state in the body.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ async def readyz(resources: ResourcesDep) -> Response:
     now = resources.clock()
     checks = {
         "keys": keys.not_before <= now < keys.not_after,
+        "store": await resources.store.healthy(),
         "limiter": await resources.issue_limiter.healthy(),
     }
     ready = all(checks.values())

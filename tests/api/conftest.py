@@ -35,11 +35,11 @@ import pytest
 import redis
 from fastapi import FastAPI
 
-from api.accounts import add_account
 from api.app import create_app
 from api.ratelimit import Rate
 from api.runtime import Resources
 from api.settings import Settings
+from tests.accounts import add_account, migrated_sqlite
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ class Service:
 
 @pytest.fixture
 def settings(session_keys: Path, tmp_path: Path) -> Settings:
-    """Settings pointing at the session keys and a fresh accounts file."""
+    """Settings pointing at the session keys and a fresh SQLite database."""
     return Settings(
         keys_dir=session_keys,
-        accounts_file=tmp_path / "accounts.json",
+        database_url=migrated_sqlite(tmp_path),
         rate_pharmacist=Rate.parse("60/minute"),
         rate_lab=Rate.parse("1000/minute"),
         rate_global=Rate.parse("5000/second"),
@@ -84,9 +84,9 @@ async def start_service(settings: Settings) -> AsyncIterator[ServiceFactory]:
 
     async def start(changes: dict[str, Any] | None = None, **app_args: Any) -> Service:
         effective = replace(settings, **(changes or {}))
-        lab = add_account(effective.accounts_file, name=f"lab-{len(stack)}", role="lab")
+        lab = add_account(effective.database_url, name=f"lab-{len(stack)}", role="lab")
         pharmacist = add_account(
-            effective.accounts_file, name=f"pharmacy-{len(stack)}", role="pharmacist"
+            effective.database_url, name=f"pharmacy-{len(stack)}", role="pharmacist"
         )
         app = create_app(effective, **app_args)
         lifespan = app.router.lifespan_context(app)
@@ -267,6 +267,13 @@ DCC_BIN = Path(sys.executable).with_name("dcc")
 _SERVE_START_TIMEOUT = 20.0
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 class DccServer:
     """One ``dcc serve`` subprocess on a free loopback port, in its own process group.
 
@@ -314,9 +321,10 @@ class DccServer:
         """The pids of the worker processes (children of the supervisor; empty with one)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
-            return {int(pid) for pid in children.read_text().split()}
+            pids = {int(pid) for pid in children.read_text().split()}
         except OSError:
             return set()
+        return {pid for pid in pids if b"spawn_main" in _cmdline(pid)}  # not the resource tracker
 
     def log(self) -> str:
         """Everything the server wrote so far."""
@@ -342,10 +350,10 @@ class DccServer:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Keys and an accounts file in tmp_path, and the environment ``dcc serve`` reads."""
+    """Keys and a database in tmp_path, and the environment ``dcc serve`` reads."""
 
     env: dict[str, str]
-    accounts_file: Path
+    database_url: str
 
     def with_env(self, **variables: str) -> dict[str, str]:
         """The environment plus ``DCC_<NAME>`` variables (``redis_url="..."``)."""
@@ -355,10 +363,10 @@ class Deployment:
 @pytest.fixture
 def deployment(session_keys: Path, tmp_path: Path) -> Deployment:
     """A deployment for ``dcc serve`` subprocesses: no ``DCC_*`` from the caller leaks in."""
-    accounts = tmp_path / "accounts.json"
+    database = migrated_sqlite(tmp_path)
     env = {name: value for name, value in os.environ.items() if not name.startswith("DCC_")}
-    env.update(DCC_KEYS_DIR=str(session_keys), DCC_ACCOUNTS_FILE=str(accounts))
-    return Deployment(env, accounts)
+    env.update(DCC_KEYS_DIR=str(session_keys), DCC_DATABASE_URL=database)
+    return Deployment(env, database)
 
 
 ServeFactory = Callable[..., DccServer]

@@ -1,147 +1,147 @@
-"""The accounts store and the ``dcc accounts`` commands."""
+"""The accounts directory: keys checked from memory, changes in the store seen within a
+refresh, on a running app (no restart)."""
 
 from __future__ import annotations
 
-import json
-import stat
-from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.accounts import (
-    AccountError,
-    AccountStore,
-    add_account,
-    hash_key,
-    parse_key,
-    remove_account,
-)
-from cli import main
-from signing.errors import ConfigError
+from api.accounts import AccountDirectory, rate_limit_of, rate_text
+from api.ratelimit import Rate
+from store import Store
+from store.accounts import key_id_of
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+@pytest.fixture
+async def store(database_url: str) -> Any:
+    opened = Store.open(database_url)
+    await opened.upgrade()
+    yield opened
+    await opened.close()
 
 
-def test_add_stores_only_a_hash_with_mode_0600(tmp_path: Path) -> None:
-    path = tmp_path / "var" / "accounts.json"
-    created = add_account(path, name="Pharmacie du Centre", role="pharmacist")
-    key = created.api_key
-    assert key.startswith(f"dcc_{created.account.id}_")
-    assert len(key) == 4 + 16 + 1 + 43
-    assert mode(path) == 0o600
-    text = path.read_text()
-    assert key not in text
-    assert key.split("_", 2)[2] not in text
-    document = json.loads(text)
-    assert document["version"] == 1
-    [entry] = document["accounts"]
-    assert set(entry) == {"id", "name", "role", "created_at", "key_hash"}
-    assert entry["key_hash"] == hash_key(key)
-    assert not list(path.parent.glob("*.tmp"))
-
-
-def test_authenticate(tmp_path: Path) -> None:
-    path = tmp_path / "accounts.json"
-    lab = add_account(path, name="lab", role="lab")
-    pharmacy = add_account(path, name="pharmacy", role="pharmacist")
-    store = AccountStore.load(path)
-    assert len(store) == 2
-    assert store.authenticate(lab.api_key) == lab.account
-    assert store.authenticate(pharmacy.api_key) == pharmacy.account
-    # the right id with another account's secret, a wrong secret, garbage
+async def test_keys_authenticate_their_account_and_nothing_else(store: Store) -> None:
+    lab = await store.accounts.add(name="lab", role="lab", rate=None, now=1)
+    pharmacy = await store.accounts.add(name="pharmacy", role="pharmacist", rate=None, now=1)
+    directory = AccountDirectory(store.accounts)
+    await directory.load()
+    assert len(directory) == 2
+    found = directory.authenticate(lab.api_key)
+    assert found is not None
+    assert (found.id, found.role, found.status) == (lab.account.id, "lab", "active")
+    assert directory.authenticate(pharmacy.api_key) is not None
     swapped = f"dcc_{lab.account.id}_{pharmacy.api_key.split('_', 2)[2]}"
     for wrong in (swapped, lab.api_key + "x", "", "dcc_", "Bearer x", "dcc_zz_y"):
-        assert store.authenticate(wrong) is None
+        assert directory.authenticate(wrong) is None
+
+
+async def test_a_refresh_sees_every_change_and_only_then_reloads(store: Store) -> None:
+    lab = await store.accounts.add(name="lab", role="lab", rate=None, now=1)
+    directory = AccountDirectory(store.accounts)
+    await directory.load()
+    assert await directory.refresh() is False  # nothing changed: one integer read
+    await store.accounts.set_rate(lab.account.id, rate_limit_of(Rate.parse("5/hour")), now=2)
+    assert await directory.refresh() is True
+    account = directory.authenticate(lab.api_key)
+    assert account is not None
+    assert account.rate == Rate.parse("5/hour")
+    await store.accounts.set_status(lab.account.id, "disabled", now=3)
+    await directory.refresh()
+    disabled = directory.authenticate(lab.api_key)
+    assert disabled is not None
+    assert disabled.status == "disabled"
+    await store.accounts.set_status(lab.account.id, "removed", now=4)
+    await directory.refresh()
+    assert directory.authenticate(lab.api_key) is None
+    assert directory.get(lab.account.id) is None
+
+
+async def test_a_rotated_key_works_until_its_grace_ends(store: Store) -> None:
+    now = [1000.0]
+    first = await store.accounts.add(name="lab", role="lab", rate=None, now=1000)
+    second = await store.accounts.rotate_key(first.account.id, now=1000, grace=60)
+    directory = AccountDirectory(store.accounts, clock=lambda: now[0])
+    await directory.load()
+    assert directory.authenticate(first.api_key) is not None
+    assert directory.authenticate(second.api_key) is not None
+    now[0] = 1060.0
+    assert directory.authenticate(first.api_key) is None
+    assert directory.authenticate(second.api_key) is not None
+
+
+async def test_a_directory_keeps_serving_when_the_store_is_gone(database_url: str) -> None:
+    store = Store.open(database_url)
+    await store.upgrade()
+    lab = await store.accounts.add(name="lab", role="lab", rate=None, now=1)
+    directory = AccountDirectory(store.accounts)
+    await directory.load()
+    await store.close()
+    async with store.engine.begin() as connection:  # a new connection to a dropped table
+        await connection.exec_driver_sql("DROP TABLE store_state")
+    assert await directory.refresh() is False
+    assert directory.stale
+    assert directory.authenticate(lab.api_key) is not None
+    await store.close()
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
-def test_parse_key_never_crashes(text: str) -> None:
-    key_id = parse_key(text)
+def test_key_ids_are_read_safely(text: str) -> None:
+    key_id = key_id_of(text)
     assert key_id is None or (len(key_id) == 16 and text.startswith(f"dcc_{key_id}_"))
 
 
-def test_names_are_unique_and_checked(tmp_path: Path) -> None:
-    path = tmp_path / "accounts.json"
-    add_account(path, name="dev", role="lab")
-    with pytest.raises(AccountError) as taken:
-        add_account(path, name="dev", role="pharmacist")
-    assert taken.value.code == "account_exists"
-    for bad in ("", " padded", "x" * 81, "tab\there"):
-        with pytest.raises(AccountError):
-            add_account(path, name=bad, role="lab")
-    with pytest.raises(AccountError):
-        add_account(path, name="ok", role="admin")
+def test_rate_text() -> None:
+    assert rate_text(Rate.parse("100/minute")) == "100/minute"
+    assert rate_text(Rate.parse("5/h", 9)) == "5/hour (burst 9)"
+    assert rate_text(Rate(count=1, period_seconds=7.0, burst=1)) == "1/7s"
 
 
-def test_remove(tmp_path: Path) -> None:
-    path = tmp_path / "accounts.json"
-    created = add_account(path, name="gone", role="lab")
-    assert remove_account(path, created.account.id) == created.account
-    assert AccountStore.load(path).authenticate(created.api_key) is None
-    with pytest.raises(AccountError):
-        remove_account(path, created.account.id)
+async def _refreshed(service: Any) -> None:
+    await service.resources.accounts.refresh()
 
 
-def test_missing_file_is_empty_and_broken_file_is_a_config_error(tmp_path: Path) -> None:
-    assert len(AccountStore.load(tmp_path / "none.json")) == 0
-    path = tmp_path / "accounts.json"
-    for broken in (
-        "{",
-        "[]",
-        '{"version": 2, "accounts": []}',
-        '{"version": 1, "accounts": [{"id": "x"}]}',
-        '{"version": 1, "accounts": [{"id": "0123456789abcdef", "name": "a", '
-        '"role": "root", "created_at": "", "key_hash": "' + "0" * 64 + '"}]}',
-    ):
-        path.write_text(broken)
-        with pytest.raises(ConfigError) as caught:
-            AccountStore.load(path)
-        assert caught.value.code == "accounts_file_invalid"
-
-
-def test_cli_add_prints_the_key_alone_on_the_last_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "accounts.json"
-    monkeypatch.setenv("DCC_ACCOUNTS_FILE", str(path))
-    assert main(["accounts", "add", "--name", "Lab Nord", "--role", "lab"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    key = lines[-1]
-    account = AccountStore.load(path).authenticate(key)
+async def test_changes_apply_to_a_running_app(start_service: Any, make_request: Any) -> None:
+    """Rate, disable and remove take effect at the app's next refresh, without a restart."""
+    service = await start_service()
+    store = service.resources.store
+    auth = service.auth(service.pharmacist_key)
+    account = service.resources.accounts.authenticate(service.pharmacist_key)
     assert account is not None
-    assert account.role == "lab"
-    assert account.name == "Lab Nord"
-    assert main(["accounts", "list"]) == 0
-    assert account.id in capsys.readouterr().out
-    assert main(["accounts", "add", "--name", "Lab Nord", "--role", "lab"]) == 2
-    assert "exists already" in capsys.readouterr().err
+    await store.accounts.set_rate(account.id, rate_limit_of(Rate.parse("2/hour")), now=1)
+    await _refreshed(service)
+    answers = [
+        await service.client.post("/v1/certificates", json=make_request(), headers=auth)
+        for _ in range(3)
+    ]
+    assert [answer.status_code for answer in answers] == [201, 201, 429]
+    assert answers[0].headers["ratelimit-policy"] == "2;w=3600"
+    lab = await service.client.post("/v1/certificates", json=make_request(), headers=service.auth())
+    assert lab.headers["ratelimit-limit"] != "2"  # another account keeps its role's quota
+    await store.accounts.set_status(account.id, "disabled", now=2)
+    await _refreshed(service)
+    refused = await service.client.post("/v1/certificates", json=make_request(), headers=auth)
+    assert (refused.status_code, refused.json()["code"]) == (403, "account_disabled")
+    await store.accounts.set_status(account.id, "removed", now=3)
+    await _refreshed(service)
+    gone = await service.client.post("/v1/certificates", json=make_request(), headers=auth)
+    assert (gone.status_code, gone.json()["code"]) == (401, "api_key_invalid")
 
 
-def test_cli_ensure_dev_creates_once_and_keeps_the_key_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "var" / "accounts.json"
-    assert main(["accounts", "ensure-dev", "--file", str(path)]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    key_file = path.parent / "dev-api-key"
-    assert mode(key_file) == 0o600
-    key = key_file.read_text().strip()
-    assert out[-1] == key
-    account = AccountStore.load(path).authenticate(key)
-    assert account is not None
-    assert account.name == "dev"
-    assert account.role == "lab"
-    assert main(["accounts", "ensure-dev", "--file", str(path)]) == 0
-    again = capsys.readouterr().out
-    assert "exists" in again
-    assert str(key_file) in again
-    assert key not in again
-    assert len(AccountStore.load(path)) == 1
-    key_file.unlink()
-    assert main(["accounts", "ensure-dev", "--file", str(path)]) == 0
-    assert "cannot be shown again" in capsys.readouterr().out
+async def test_the_app_refreshes_by_itself(start_service: Any, make_request: Any) -> None:
+    """Without anyone calling refresh, a disabled account is refused within the interval."""
+    from tests.waiting import async_wait_until
+
+    service = await start_service({"accounts_refresh": 0.05})
+    auth = service.auth(service.pharmacist_key)
+    account = service.resources.accounts.authenticate(service.pharmacist_key)
+    await service.resources.store.accounts.set_status(account.id, "disabled", now=1)
+
+    async def refused() -> bool:
+        answer = await service.client.post("/v1/certificates", json=make_request(), headers=auth)
+        return answer.status_code == 403
+
+    await async_wait_until(refused, what="the disabled account is refused")

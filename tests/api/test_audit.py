@@ -14,7 +14,10 @@ import pytest
 from api.audit import AUDIT_LOGGER, AuditTrail
 from issuer.issuer import IssuedCertificate
 
-KEYS = {"event", "account", "uvci", "kid", "test_type", "iat", "exp", "signature_hash"}
+KEYS = {
+    "event", "account", "channel", "uvci", "kid", "test_type", "iat", "exp",
+    "signature_hash", "uci_hash", "country_uci_hash",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def test_fd_sink_writes_whole_lines_in_chunks_of_at_most_pipe_buf(
     reader = threading.Thread(target=_read_all, args=(read_end, chunks))
     reader.start()
     try:
-        AuditTrail.to_fd(write_end).record("lab-1", certificates)
+        AuditTrail.to_fd(write_end).record("lab-1", "batch", certificates)
     finally:
         os.close(write_end)
         reader.join(timeout=10)
@@ -67,7 +70,7 @@ def test_fd_writes_never_split_a_line(certificates: list[IssuedCertificate], tmp
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(os, "write", recording_write)
-            AuditTrail.to_fd(fd).record("lab-1", certificates)
+            AuditTrail.to_fd(fd).record("lab-1", "batch", certificates)
     finally:
         os.close(fd)
     assert len(writes) > 1
@@ -81,7 +84,7 @@ def test_logger_sink_logs_one_record_per_certificate(
     certificates: list[IssuedCertificate], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
-    AuditTrail.to_logger().record("pharmacy-7", certificates[:3])
+    AuditTrail.to_logger().record("pharmacy-7", "single", certificates[:3])
     records = [r for r in caplog.records if r.name == AUDIT_LOGGER]
     assert [json.loads(r.getMessage())["uvci"] for r in records] == [
         c.uvci for c in certificates[:3]
@@ -91,13 +94,13 @@ def test_logger_sink_logs_one_record_per_certificate(
 
 def test_nothing_is_written_for_no_certificate() -> None:
     written: list[list[bytes]] = []
-    AuditTrail(written.append).record("lab-1", [])
+    AuditTrail(written.append).record("lab-1", "batch", [])
     assert written == []
 
 
 def test_no_personal_data_in_audit_lines(certificates: list[IssuedCertificate]) -> None:
     written: list[list[bytes]] = []
-    AuditTrail(written.append).record("lab-1", certificates[:1])
+    AuditTrail(written.append).record("lab-1", "batch", certificates[:1])
     line = written[0][0].decode()
     person = certificates[0].certificate["nam"]
     for value in (*person.values(), certificates[0].certificate["dob"]):

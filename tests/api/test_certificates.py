@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import logging
@@ -15,7 +17,9 @@ from PIL import Image, ImageDraw
 import verifier
 from api.audit import AUDIT_LOGGER
 from api.routes.certificates import UVCI_HEADER
+from hcert.hc1 import decode_hc1
 from keys.trust_list import parse_certificates
+from signing.cose import parse_sign1
 from verifier.qr_read import read_qr
 
 PROBLEM = "application/problem+json"
@@ -196,18 +200,34 @@ async def test_audit_line_has_identifiers_and_no_personal_data(
     audit = [r for r in caplog.records if r.name == AUDIT_LOGGER]
     assert len(audit) == 1
     record = json.loads(audit[0].getMessage())
+    signature = parse_sign1(decode_hc1(body["hc1"])).signature
+
+    def prefix(data: bytes) -> str:  # hcert §8: first 128 bits of SHA-256, base64
+        return base64.b64encode(hashlib.sha256(data).digest()[:16]).decode()
+
+    issued_at = datetime.fromisoformat(body["issued_at"])
+    expires_at = datetime.fromisoformat(body["expires_at"])
     assert record == {
         "event": "certificate_issued",
         "account": service.lab_id,
+        "channel": "single",
         "uvci": body["uvci"],
         "kid": body["kid"],
         "test_type": "LP217198-3",
-        "iat": record["iat"],
-        "exp": record["exp"],
-        "signature_hash": record["signature_hash"],
+        "iat": int(issued_at.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "signature_hash": prefix(signature[:32]),  # ES256: r only
+        "uci_hash": prefix(body["uvci"].encode()),
+        "country_uci_hash": prefix(("LU" + body["uvci"]).encode()),
     }
-    assert len(record["signature_hash"]) == 24
-    assert record["exp"] > record["iat"]
+    row = await service.resources.store.register.get(body["uvci"])
+    assert row is not None
+    assert (row.account_id, row.channel, row.signature_hash, row.issued_at) == (
+        service.lab_id,
+        "single",
+        record["signature_hash"],
+        record["iat"],
+    )
     everything = "\n".join(r.getMessage() for r in caplog.records)
     for personal in ("Müller", "MUELLER", "Anna", "1985-03-02"):
         assert personal not in everything

@@ -25,12 +25,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.accounts import add_account
 from api.app import create_app
 from api.ratelimit import Rate
 from api.settings import Settings
 from issuer.request import DESIGN_EXAMPLE
 from keys.generate import generate_keys
+from tests.accounts import add_account, migrated_sqlite
 
 CHECKS = [
     not_a_server_error,
@@ -46,12 +46,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str]
     """Keys, a lab account and generous quotas (the fuzzer must not meet 429s)."""
     root: Path = tmp_path_factory.mktemp("conformance")
     generate_keys(root / "keys", country="LU")
-    accounts = root / "accounts.json"
-    key = add_account(accounts, name="fuzz-lab", role="lab").api_key
+    database = migrated_sqlite(root)
+    key = add_account(database, name="fuzz-lab", role="lab").api_key
     unlimited = Rate.parse("100000/second")
     deployment_settings = Settings(
         keys_dir=root / "keys",
-        accounts_file=accounts,
+        database_url=database,
         rate_lab=unlimited,
         rate_global=unlimited,
         rate_verify=unlimited,

@@ -41,7 +41,7 @@ async def test_healthz_and_readyz(service: Any) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"keys": True, "limiter": True},
+        "checks": {"keys": True, "store": True, "limiter": True},
         "limiter": {"backend": "memory", "state": "ok"},
     }
 

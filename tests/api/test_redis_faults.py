@@ -1,12 +1,17 @@
 """Redis faults during load against a real ``dcc serve`` on loopback, under each policy.
 
 Eight clients issue and verify continuously while Redis is SIGKILLed and restarted on the
-same port, frozen with SIGSTOP/SIGCONT, and paused with ``CLIENT PAUSE 2000 ALL``. The
-service must answer every request: no 5xx but the designed 503 + ``Retry-After`` of
-``fail-closed`` issuance (none at all under ``degrade``), verify always 200; p99 latency
-bounded by the 0.1 s socket timeouts and the circuit breaker; Redis deciding again within
-seconds of its return (``/readyz`` back to ``ok``, the account's key back in Redis); the
-server process alive; each limiter transition logged once per fault, not once per request.
+same port, frozen with SIGSTOP/SIGCONT, and paused with ``CLIENT PAUSE 2000 ALL``. Each
+fault lasts until the service has shown it: both limiters' circuits opened, and, for the
+kill and the freeze (which the test itself ends), requests of both kinds answered while
+Redis still could not answer; no request waits for Redis to come back. The service must
+answer every request: no 5xx but the designed 503 + ``Retry-After`` of ``fail-closed``
+issuance (none at all under ``degrade``), verify always 200; Redis deciding again after
+its return (``/readyz`` back to ``ok``, the account's key back in Redis); the server
+process alive; each limiter transition logged once per fault, not once per request.
+
+The steps wait on states (polled with a deadline), never for a fixed time; latencies are
+printed, not asserted (speed is measured by the benchmarks, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -22,18 +27,22 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.accounts import add_account
+from tests.accounts import add_account
+from tests.waiting import async_wait_until
 
 if TYPE_CHECKING:
     from conftest import DccServer, Deployment, RedisServer, ServeFactory
 
 CLIENTS = 8
-THINK = 0.01  # seconds each client waits between requests: loaded, not CPU-saturated
-P99_BOUND = 1.0
-RECOVERY_BOUND = 5.0
+THINK = 0.01  # seconds each client waits between requests: the offered load, not a wait
+CLIENT_PAUSE_MS = 2000  # Redis itself ends a CLIENT PAUSE (CLIENT UNPAUSE is paused too)
+PHASE_TIMEOUT = 30.0  # generous deadline for each awaited state; never the point
+POLL_SERVER = 0.05  # seconds between two polls that ask the server
 OUTAGE_STATE = {"degrade": "degraded", "fail-closed": "failing-closed"}
+OUTAGE_ISSUE_STATUSES = {"degrade": {201}, "fail-closed": {503}}
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,15 @@ class Fault:
 
 
 async def load(
-    url: str, key: str, body: dict[str, Any], hc1: str, stop: asyncio.Event
-) -> list[Sample]:
-    """``CLIENTS`` clients alternating issue and verify calls until ``stop`` is set."""
-    samples: list[Sample] = []
+    url: str,
+    key: str,
+    body: dict[str, Any],
+    hc1: str,
+    stop: asyncio.Event,
+    samples: list[Sample],
+) -> None:
+    """``CLIENTS`` clients alternating issue and verify calls until ``stop`` is set; each
+    answered request is appended to ``samples`` as it ends."""
     auth = {"Authorization": f"Bearer {key}"}
 
     async def one(http: httpx.AsyncClient, kind: str, path: str, **kwargs: Any) -> None:
@@ -101,24 +115,66 @@ async def load(
                 await asyncio.sleep(THINK)
 
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return samples
+
+
+def answered(samples: list[Sample], since: float) -> Callable[[], bool]:
+    """A condition: ``CLIENTS`` requests of each kind started at or after ``since`` (a
+    monotonic moment) have been answered over HTTP."""
+
+    def reached() -> bool:
+        kinds = Counter(s.kind for s in samples if s.started >= since and s.status)
+        return kinds["issue"] >= CLIENTS and kinds["verify"] >= CLIENTS
+
+    return reached
 
 
 async def wait_until_redis_decides(
-    server: DccServer, redis: RedisServer, bucket: str, deadline: float = 8.0
+    server: DccServer, redis_server: RedisServer, bucket: str
 ) -> float:
-    """Poll until ``/readyz`` is ready with the limiter ``ok``, both limiters are ``ok`` in
+    """Wait until ``/readyz`` is ready with the limiter ``ok``, both limiters are ``ok`` in
     the metrics and the account's bucket is back in Redis; return that moment (monotonic)."""
-    give_up = time.monotonic() + deadline
-    async with httpx.AsyncClient(base_url=server.url, timeout=2.0) as http:
-        while time.monotonic() < give_up:
+
+    async def decides() -> bool:
+        async with httpx.AsyncClient(base_url=server.url, timeout=2.0) as http:
             ready = await http.get("/readyz")
-            ok = ready.status_code == 200 and ready.json()["limiter"]["state"] == "ok"
-            ok = ok and states(await metric_values(server)) == {"issue": "ok", "verify": "ok"}
-            if ok and await asyncio.to_thread(bucket_exists, redis, bucket):
-                return time.monotonic()
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"Redis did not decide again within {deadline} s:\n{server.log()}")
+        ok = ready.status_code == 200 and ready.json()["limiter"]["state"] == "ok"
+        ok = ok and states(await metric_values(server)) == {"issue": "ok", "verify": "ok"}
+        return ok and await asyncio.to_thread(bucket_exists, redis_server, bucket)
+
+    await async_wait_until(
+        decides,
+        what=lambda: f"Redis deciding again:\n{server.log()}",
+        timeout=PHASE_TIMEOUT,
+        interval=POLL_SERVER,
+    )
+    return time.monotonic()
+
+
+async def wait_until_circuits_opened(server: DccServer, times: int) -> float:
+    """Wait until both limiters' circuits have opened ``times`` times in all (the metrics);
+    return that moment (monotonic)."""
+
+    async def opened() -> bool:
+        found = await metric_values(server)
+        return all(
+            found.get(
+                (
+                    "dcc_ratelimit_events_total",
+                    (("event", "ratelimit_circuit_open"), ("limiter", limiter)),
+                ),
+                0,
+            )
+            >= times
+            for limiter in ("issue", "verify")
+        )
+
+    await async_wait_until(
+        opened,
+        what=lambda: f"both circuits opened {times} times:\n{server.log()}",
+        timeout=PHASE_TIMEOUT,
+        interval=POLL_SERVER,
+    )
+    return time.monotonic()
 
 
 def states(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[str, str]:
@@ -130,14 +186,20 @@ def states(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[
     }
 
 
-def bucket_exists(redis: RedisServer, bucket: str) -> bool:
-    with redis.client() as client:
+def bucket_exists(redis_server: RedisServer, bucket: str) -> bool:
+    with redis_server.client() as client:
         return bool(client.exists(bucket))
 
 
-def client_pause(redis: RedisServer, milliseconds: int) -> None:
-    with redis.client() as client:
+def client_pause(redis_server: RedisServer, milliseconds: int) -> float:
+    """``CLIENT PAUSE milliseconds ALL``, then return the moment (monotonic) a command sent
+    during the pause is answered: Redis has ended the pause."""
+    probe = redis.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=PHASE_TIMEOUT)
+    with redis_server.client() as client, probe:
+        probe.ping()  # connected before the pause: its next command waits for the end
         client.execute_command("CLIENT", "PAUSE", str(milliseconds), "ALL")
+        probe.ping()
+    return time.monotonic()
 
 
 def p99(values: list[float]) -> float:
@@ -164,7 +226,7 @@ async def test_redis_killed_frozen_and_paused_during_load(
     start_dcc_serve: ServeFactory,
     make_request: Any,
 ) -> None:
-    lab = add_account(deployment.accounts_file, name="lab", role="lab")
+    lab = add_account(deployment.database_url, name="lab", role="lab")
     bucket = f"dcc:rl:lab:{lab.account.id}"
     env = deployment.with_env(
         redis_url=own_redis.url,
@@ -181,10 +243,20 @@ async def test_redis_killed_frozen_and_paused_during_load(
         )
     assert first.status_code == 201
 
+    samples: list[Sample] = []
     stop = asyncio.Event()
-    running = asyncio.create_task(load(server.url, lab.api_key, body, first.json()["hc1"], stop))
+    load_began = time.monotonic()
+    running = asyncio.create_task(
+        load(server.url, lab.api_key, body, first.json()["hc1"], stop, samples)
+    )
     faults: list[Fault] = []
+    windows: dict[str, tuple[float, float]] = {}  # from the outage seen to the test ending it
     during_outage: dict[str, Any] = {}
+
+    async def requests_answered(since: float, during: str) -> None:
+        await async_wait_until(
+            answered(samples, since), what=f"requests answered {during}", timeout=PHASE_TIMEOUT
+        )
 
     async def fault(name: str, inject: Callable[[], Awaitable[float]]) -> None:
         began = time.monotonic()
@@ -194,66 +266,69 @@ async def test_redis_killed_frozen_and_paused_during_load(
 
     async def kill_and_restart() -> float:
         await asyncio.to_thread(own_redis.kill)
-        await asyncio.sleep(0.5)
+        seen = await wait_until_circuits_opened(server, 1)
         async with httpx.AsyncClient(base_url=server.url) as http:
             ready = await http.get("/readyz")
         during_outage["readyz"] = (ready.status_code, ready.json())
         during_outage["metrics"] = await metric_values(server)
-        await asyncio.sleep(1.0)
+        await requests_answered(seen, "while Redis is dead")
+        windows["sigkill+restart"] = (seen, time.monotonic())
         await asyncio.to_thread(own_redis.start)
         return time.monotonic()
 
     async def freeze() -> float:
-        own_redis.pause(1.5)  # SIGSTOP now, SIGCONT in 1.5 s: TCP accepts, nothing answers
-        await asyncio.sleep(1.5)
+        own_redis.pause(PHASE_TIMEOUT)  # SIGSTOP: TCP accepts, nothing answers
+        try:
+            seen = await wait_until_circuits_opened(server, 2)
+            await requests_answered(seen, "while Redis is frozen")
+            windows["sigstop+sigcont"] = (seen, time.monotonic())
+        finally:
+            own_redis.resume()  # SIGCONT
         return time.monotonic()
 
     async def client_paused() -> float:
-        await asyncio.to_thread(client_pause, own_redis, 2000)
-        await asyncio.sleep(2.0)
-        return time.monotonic()
+        pause_ended = asyncio.create_task(
+            asyncio.to_thread(client_pause, own_redis, CLIENT_PAUSE_MS)
+        )
+        await wait_until_circuits_opened(server, 3)
+        return await pause_ended
 
     try:
-        await asyncio.sleep(0.7)
+        await requests_answered(load_began, "before the faults")
         await fault("sigkill+restart", kill_and_restart)
         await fault("sigstop+sigcont", freeze)
         await fault("client-pause", client_paused)
-        await asyncio.sleep(0.3)
+        await requests_answered(faults[-1].recovered, "after the faults")
     finally:
         stop.set()
-        samples = await running
+        await running
 
     # -- every request was answered as designed
     by_kind = {
         kind: Counter(s.status for s in samples if s.kind == kind) for kind in ("issue", "verify")
     }
     assert set(by_kind["verify"]) == {200}, by_kind
-    killed = faults[0]
-    while_down = [
-        s.status
-        for s in samples
-        if s.kind == "issue" and killed.began + 0.2 <= s.started <= killed.back - 0.1
-    ]
+    for name, (seen, ended) in windows.items():  # Redis unavailable all along
+        inside = {
+            s.status
+            for s in samples
+            if s.kind == "issue" and seen <= s.started and s.started + s.seconds <= ended
+        }
+        assert inside == OUTAGE_ISSUE_STATUSES[policy], (name, inside)
     if policy == "degrade":
-        assert set(by_kind["issue"]) == {201}, by_kind
-        assert set(while_down) == {201}  # issuance went on, on local limits
+        assert set(by_kind["issue"]) == {201}, by_kind  # issuance went on, on local limits
     else:
         assert set(by_kind["issue"]) == {201, 503}, by_kind
         refused = [s for s in samples if s.status == 503]
         assert {s.code for s in refused} == {"rate_limiter_unavailable"}
         # Retry-After: when the breaker next tries Redis (breaker_reset is 2 s)
         assert {s.retry_after for s in refused} <= {"1", "2"}
-        assert set(while_down) == {503}
         for s in refused:  # only while a fault lasted
             assert any(f.overlaps(s) for f in faults), s
+    settled = [s for s in samples if s.started >= faults[-1].recovered]
+    assert {(s.kind, s.status) for s in settled} == {("issue", 201), ("verify", 200)}
 
-    # -- bounded latency while faults lasted, and overall
-    in_faults = [s.seconds for s in samples if any(f.overlaps(s) for f in faults)]
-    overall = [s.seconds for s in samples]
-    assert p99(in_faults) < P99_BOUND
-    assert max(overall) < 2 * P99_BOUND
-
-    # -- the outage was visible, then Redis decided again within seconds
+    # -- the outage was visible, then Redis decided again
     status, ready = during_outage["readyz"]
     assert status == 503
     assert ready["limiter"] == {"backend": "redis", "state": OUTAGE_STATE[policy]}
@@ -261,7 +336,6 @@ async def test_redis_killed_frozen_and_paused_during_load(
         "issue": OUTAGE_STATE[policy],
         "verify": "open-fallback",
     }
-    assert [f.recovery < RECOVERY_BOUND for f in faults] == [True] * 3, faults
     after = await metric_values(server)
     assert states(after) == {"issue": "ok", "verify": "ok"}
     for limiter in ("issue", "verify"):
@@ -281,10 +355,10 @@ async def test_redis_killed_frozen_and_paused_during_load(
     log = server.log()
     assert "Traceback" not in log
     lines = log.splitlines()
-    answered = Counter(re.findall(r'"POST /v1/\S+ HTTP/1\.1" (\d{3})', log))  # access log
-    assert sum(answered.values()) == len(samples) + 1  # the server saw every request
-    assert {status for status in answered if status >= "500"} <= {"503"}, answered
-    assert answered["503"] == (by_kind["issue"][503] if policy == "fail-closed" else 0)
+    answered_by_server = Counter(re.findall(r'"POST /v1/\S+ HTTP/1\.1" (\d{3})', log))
+    assert sum(answered_by_server.values()) == len(samples) + 1  # it saw every request
+    assert {status for status in answered_by_server if status >= "500"} <= {"503"}
+    assert answered_by_server["503"] == (by_kind["issue"][503] if policy == "fail-closed" else 0)
     for limiter_policy, start_event in (
         (policy, f"ratelimit_{OUTAGE_STATE[policy].replace('-', '_')}_start"),
         ("fail-open", "ratelimit_fail_open_start"),
@@ -298,10 +372,12 @@ async def test_redis_killed_frozen_and_paused_during_load(
         ):
             assert sum(f"{event}:" in line for line in mine) == 3, (event, mine)
 
+    in_faults = [s.seconds for s in samples if any(f.overlaps(s) for f in faults)]
+    overall = [s.seconds for s in samples]
     report = ", ".join(
         f"{f.name} recovered {f.recovery:.2f} s after Redis returned" for f in faults
     )
-    print(
+    print(  # for information only: latency is not what this test checks
         f"\n[{policy}] {len(samples)} requests, {dict(by_kind['issue'])} issue, "
         f"p99 during faults {p99(in_faults) * 1000:.0f} ms (n={len(in_faults)}), "
         f"max overall {max(overall) * 1000:.0f} ms; {report}"

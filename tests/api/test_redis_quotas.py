@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 import redis
 
 from api.ratelimit import Rate
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -28,16 +28,17 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "no", "--dir", str(tmp_path)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def answers_ping() -> bool:
+        assert server.poll() is None, "redis-server exited"
+        try:
+            with redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
+
     try:
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                with redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5) as client:
-                    client.ping()
-                break
-            except redis.RedisError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.02)
+        wait_until(answers_ping, what="redis-server answering PING")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.terminate()
@@ -62,6 +63,9 @@ async def test_quotas_live_in_redis(start_service: Any, make_request: Any, redis
     assert verified.json()["valid"] is True
     with redis.Redis.from_url(redis_url) as client:
         keys = {key.decode() for key in client.keys("*")}
-    assert f"dcc:rl:pharmacist:{service.resources.accounts.by_name('pharmacy-0').id}" in keys
+    assert (
+        f"dcc:rl:pharmacist:{service.resources.accounts.authenticate(service.pharmacist_key).id}"
+        in keys
+    )
     assert "dcc:rl:global" in keys
     assert any(key.startswith("dcc:rl:verify:") for key in keys)

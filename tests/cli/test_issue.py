@@ -23,6 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from tests.accounts import run_on_store
 from verifier.qr_read import read_qr
 
 DCC = Path(sys.executable).with_name("dcc")
@@ -113,6 +114,7 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Initialised:
     """``dcc keys init`` once for the module (no passphrase)."""
     root = tmp_path_factory.mktemp("cli")
     keys = root / "keys"
+    assert dcc("db", "upgrade", cwd=root).code == 0  # var/dcc.sqlite3 under root
     return Initialised(root, keys, dcc("keys", "init", "--dir", str(keys), cwd=root))
 
 
@@ -122,6 +124,7 @@ def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Initialised:
     root = tmp_path_factory.mktemp("cli-encrypted")
     keys = root / "keys"
     env = clean_env(DCC_KEY_PASSPHRASE=PASSPHRASE)
+    assert dcc("db", "upgrade", cwd=root).code == 0
     return Initialised(root, keys, dcc("keys", "init", "--dir", str(keys), cwd=root, env=env))
 
 
@@ -144,7 +147,11 @@ def test_a_reader_that_goes_away_gets_no_traceback(initialised: Initialised) -> 
     The read end is closed before dcc starts, so its first write to stdout always fails.
     """
     request = request_json(initialised.root)
-    env = {**clean_env(), "DCC_KEYS_DIR": str(initialised.keys)}
+    env = {
+        **clean_env(),
+        "DCC_KEYS_DIR": str(initialised.keys),
+        "DCC_AUDIT_FILE": str(initialised.root / "audit.log"),
+    }
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
@@ -185,9 +192,22 @@ def test_issue_prints_the_response_and_a_png_that_scans_back(initialised: Initia
         cwd=initialised.root,
     )
     assert run.code == 0, run.err
-    assert run.err == ""
     response = json.loads(run.out)
     assert set(response) == RESPONSE_KEYS
+    [audit] = [json.loads(line) for line in run.err.splitlines()]  # the audit line alone
+    assert (audit["event"], audit["uvci"], audit["channel"]) == (
+        "certificate_issued",
+        response["uvci"],
+        "cli",
+    )
+    database = f"sqlite:///{initialised.root / 'var' / 'dcc.sqlite3'}"
+    row = run_on_store(database, lambda store: store.register.get(response["uvci"]))
+    assert row is not None
+    assert (row.account_id, row.channel, row.signature_hash) == (
+        "cli",
+        "cli",
+        audit["signature_hash"],
+    )
     assert response["hc1"].startswith("HC1:")
     assert response["kid"] == printed_kid(initialised.run.out)
     assert response["certificate"]["nam"]["fn"] == "Müller-Schmidt"

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 import verifier
-from api.accounts import add_account
 from api.server import logging_config
 from cli import main
 from keys.trust_list import parse_certificates
+from tests.accounts import add_account, migrated_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
     [
         ({"DCC_KEYS_DIR": "{tmp}/no-keys"}, "dcc keys init"),
         ({"DCC_RATE_LAB": "lots"}, "DCC_RATE_LAB"),
-        ({"DCC_ACCOUNTS_FILE": "{tmp}/broken.json"}, "broken.json"),
+        ({"DCC_DATABASE_URL": "sqlite:///{tmp}/empty.sqlite3"}, "dcc db upgrade"),
+        ({"DCC_DATABASE_URL": "mysql://x/y"}, "DCC_DATABASE_URL"),
         ({"DCC_COUNTRY": "DE"}, "DCC_COUNTRY is DE but the signing certificate (DSC)"),
     ],
 )
@@ -43,7 +44,7 @@ def test_bad_deployment_stops_with_one_line_and_exit_2(
 ) -> None:
     (tmp_path / "broken.json").write_text("{")
     monkeypatch.setenv("DCC_KEYS_DIR", str(session_keys))
-    monkeypatch.setenv("DCC_ACCOUNTS_FILE", str(tmp_path / "accounts.json"))
+    monkeypatch.setenv("DCC_DATABASE_URL", migrated_sqlite(tmp_path))
     for name, value in env.items():
         monkeypatch.setenv(name, value.format(tmp=tmp_path))
     assert main(["serve", "--port", "1"]) == 2
@@ -73,13 +74,13 @@ def free_port() -> int:
 def test_real_server_on_loopback_issues_and_verifies(
     session_keys: Path, tmp_path: Path, make_request: Any
 ) -> None:
-    accounts = tmp_path / "accounts.json"
-    key = add_account(accounts, name="loopback-lab", role="lab").api_key
+    database = migrated_sqlite(tmp_path)
+    key = add_account(database, name="loopback-lab", role="lab").api_key
     port = free_port()
     env = {
         **os.environ,
         "DCC_KEYS_DIR": str(session_keys),
-        "DCC_ACCOUNTS_FILE": str(accounts),
+        "DCC_DATABASE_URL": database,
         "DCC_REDIS_URL": "",
     }
     log = (tmp_path / "server.log").open("w+")

@@ -52,6 +52,7 @@ from cli import main as dcc_main
 from issuer.issuer import IssuedCertificate
 from keys.generate import generate_keys
 from keys.load import SigningKeys
+from tests.accounts import migrated_sqlite
 from verifier.qr_read import read_qr
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -442,6 +443,8 @@ def test_e_the_png_and_svg_from_dcc_issue_read_back_to_the_hc1(
 ) -> None:
     for name in [name for name in os.environ if name.startswith("DCC_")]:
         monkeypatch.delenv(name)
+    monkeypatch.setenv("DCC_DATABASE_URL", migrated_sqlite(tmp_path))
+    monkeypatch.setenv("DCC_AUDIT_FILE", str(tmp_path / "audit.log"))
     request_file = tmp_path / "request.json"
     request_file.write_text(
         json.dumps(request_for(issued.test_type, datetime.now(UTC))), encoding="utf-8"

@@ -180,7 +180,11 @@ def test_the_audit_record_holds_identifiers_and_times_but_no_personal_data(
         "iat": int(fixed_now.timestamp()),
         "exp": int(datetime(2021, 7, 10, 12, 30, tzinfo=UTC).timestamp()),
         "signature_hash": audit["signature_hash"],
+        "uci_hash": audit["uci_hash"],
+        "country_uci_hash": audit["country_uci_hash"],
     }
+    digest = hashlib.sha256(("LU" + issued.uvci).encode()).digest()[:16]
+    assert audit["country_uci_hash"] == base64.b64encode(digest).decode()
     text = json.dumps(audit, ensure_ascii=False)
     for personal in (
         "Müller",
@@ -196,7 +200,7 @@ def test_the_audit_record_holds_identifiers_and_times_but_no_personal_data(
         assert personal not in text
 
 
-def test_issue_batch_keeps_going_after_a_bad_item(
+def test_a_batch_keeps_going_after_a_bad_item(
     es256_keys: SigningKeys,
     build_issuer: IssuerFactory,
     rat_request: dict[str, Any],
@@ -208,9 +212,9 @@ def test_issue_batch_keeps_going_after_a_bad_item(
         "test": dict(rat_request["test"], result="detected"),
     }
     progress: list[int] = []
-    results = build_issuer(es256_keys).issue_batch(
-        [rat_request, no_dob, naat_request, "not an object", positive], progress=progress.append
-    )
+    issuer = build_issuer(es256_keys)
+    prepared = issuer.prepare_batch([rat_request, no_dob, naat_request, "not an object", positive])
+    results = issuer.sign_batch(prepared, progress=progress.append)
     assert progress == [1, 2, 3, 4, 5]
     assert [type(result).__name__ for result in results] == [
         "IssuedCertificate",

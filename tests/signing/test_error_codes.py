@@ -18,7 +18,7 @@ import pytest
 from signing.error_codes import ERROR_CODES, GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("signing", "hcert", "keys", "issuer", "verifier", "api", "cli")
+PACKAGES = ("signing", "hcert", "keys", "issuer", "verifier", "store", "api", "cli")
 # Which positional argument holds the code, per callable name.
 CODE_ARGUMENT = {
     "FieldError": 1,

@@ -366,7 +366,7 @@
     try {
       const result = await window.DCC.call("/v1/certificates", {
         method: "POST",
-        headers: authHeaders("application/json"),
+        headers: Object.assign(authHeaders("application/json"), { "DCC-Channel": "form" }),
         body: JSON.stringify(body),
       });
       if (result.status !== 201 || !result.data) return showFailure(result);

@@ -25,11 +25,11 @@ import pytest
 import uvicorn
 from cryptography import x509
 
-from api.accounts import add_account
 from api.app import create_app
 from api.ratelimit import Rate
 from api.settings import Settings
 from keys.generate import generate_keys
+from tests.accounts import add_account, migrated_sqlite
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -88,12 +88,12 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
     _write_devices(root / "valuesets.json")
     settings = Settings(
         keys_dir=root / "keys",
-        accounts_file=root / "accounts.json",
+        database_url=migrated_sqlite(root),
         valuesets_file=root / "valuesets.json",
         rate_pharmacist=Rate.parse("600/minute"),
         rate_verify=Rate.parse("600/minute"),
     )
-    account = add_account(settings.accounts_file, name="Pharmacie du Centre", role="pharmacist")
+    account = add_account(settings.database_url, name="Pharmacie du Centre", role="pharmacist")
     port = _free_port()
     config = uvicorn.Config(
         create_app(settings),

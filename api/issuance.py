@@ -1,0 +1,138 @@
+"""What serving adds around the issuer: idempotency keys, the register, the audit trail.
+
+Every issuing route ends in :func:`finish`: the certificates' register rows (and, for an
+``Idempotency-Key``, the response to replay) go into the group commit, and only once they
+are durable are the audit lines written and the answer sent. A certificate whose row did
+not commit is never handed out (the store's failure becomes 503 + ``Retry-After``).
+
+:func:`claim_key` decides what an ``Idempotency-Key`` means for this request before any
+quota is spent (a replay spends none); :func:`releasing` gives the key back when the
+request fails before it finished, so that the client's retry starts afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.accounts import Account
+from api.idempotency import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    fingerprint,
+    replay,
+    stored,
+)
+from api.metrics import type_label
+from api.responses import NO_STORE
+from api.runtime import Resources
+from issuer.issuer import IssuedCertificate
+from store.errors import StoreUnavailable
+from store.idempotency import Claimed, Completion, Replay
+from store.register import Channel, IssuanceRecord
+
+__all__ = ["CHANNEL_HEADER", "channel_of", "claim_key", "finish", "register_rows", "releasing"]
+
+CHANNEL_HEADER: Final = "dcc-channel"
+"""Set to ``form`` by the pharmacist's page, so the register tells form from API issues."""
+_LOGGER = logging.getLogger("dcc.api")
+
+
+def channel_of(request: Request) -> Channel:
+    """``form`` for the web form's requests, else ``single``."""
+    return "form" if request.headers.get(CHANNEL_HEADER) == "form" else "single"
+
+
+def register_rows(
+    issued: Sequence[IssuedCertificate], *, account_id: str, channel: Channel
+) -> list[IssuanceRecord]:
+    """The register rows of ``issued`` (identifiers, times, revocation hashes: nothing personal)."""
+    rows = []
+    for certificate in issued:
+        audit = certificate.audit()
+        rows.append(
+            IssuanceRecord(
+                uvci=certificate.uvci,
+                kid=audit["kid"],
+                account_id=account_id,
+                member=None,
+                test_type=certificate.test_type,
+                channel=channel,
+                issued_at=audit["iat"],
+                expires_at=audit["exp"],
+                signature_hash=audit["signature_hash"],
+                uci_hash=audit["uci_hash"],
+                country_uci_hash=audit["country_uci_hash"],
+            )
+        )
+    return rows
+
+
+async def claim_key(
+    resources: Resources, account: Account, key: str, request: Request, product: str, body: bytes
+) -> Claimed | Response:
+    """The claim of ``key`` for this request, or the stored response to answer again."""
+    outcome = await resources.store.idempotency.claim(
+        account.id,
+        key,
+        fingerprint(request.method, request.url.path, product, body),
+        now=int(resources.clock().timestamp()),
+    )
+    resources.metrics.idempotency.labels(
+        outcome if isinstance(outcome, str) else type(outcome).__name__.lower()
+    ).inc()
+    if isinstance(outcome, Replay):
+        return replay(outcome.response, NO_STORE)
+    if outcome == "in_flight":
+        raise IdempotencyKeyInFlight(
+            "a request with this Idempotency-Key is being served: retry once it finished"
+        )
+    if outcome == "mismatch":
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for a different request; use a new key"
+        )
+    return outcome
+
+
+@contextlib.asynccontextmanager
+async def releasing(resources: Resources, claim: Claimed | None) -> AsyncIterator[None]:
+    """Release ``claim`` when the block fails (before :func:`finish` committed it)."""
+    try:
+        yield
+    except BaseException:
+        if claim is not None:
+            try:
+                await resources.store.idempotency.release(claim)
+            except StoreUnavailable as error:  # the lease expires by itself
+                _LOGGER.warning("idempotency key not released: %s", error)
+        raise
+
+
+async def finish(
+    resources: Resources,
+    account: Account,
+    issued: Sequence[IssuedCertificate],
+    channel: Channel,
+    *,
+    status: int,
+    media_type: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    claim: Claimed | None,
+) -> Response:
+    """Commit the rows (and the stored response), audit, count; return the response."""
+    rows = register_rows(issued, account_id=account.id, channel=channel)
+    completion = None
+    if claim is not None:
+        completion = Completion(claim, stored(status, media_type, headers, body))
+    await resources.store.commits.record(rows, completion)
+    metrics = resources.metrics
+    for certificate in issued:
+        metrics.child(metrics.issued, type_label(certificate.test_type), "issued").inc()
+    resources.audit.record(account.id, channel, issued)
+    return Response(body, status, dict(headers), media_type=media_type)
