@@ -31,7 +31,7 @@ $(DEV_STAMP): $(RUN_STAMP)
 # start their own clusters with its initdb/postgres), chromium (the pages' end-to-end tests,
 # driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks).
 # Installed only when missing.
-SYSTEM_PACKAGES := redis-server chromium wrk  # each package installs the command of its name
+SYSTEM_PACKAGES := redis-server chromium wrk curl  # each package installs the command of its name
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 system-deps:

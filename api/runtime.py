@@ -42,6 +42,7 @@ from signing.errors import ConfigError
 from signing.pool import SignerPool, WaitObserver
 from signing.signer import LocalSigner
 from store import Store
+from store.errors import StoreUnavailable
 from verifier import TrustStore
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "build_issuing_runtime",
     "load_devices",
     "open_resources",
+    "purge_idempotency_keys",
 ]
 
 Clock = Callable[[], datetime]
@@ -188,6 +190,24 @@ class Resources:
                 await self.store.close()
 
 
+PURGE_SECONDS: Final = 600
+"""How often a replica deletes idempotency keys past their 24 h (their stored responses hold
+the certificates, names and dates of birth included: kept no longer than replays need)."""
+
+
+async def purge_idempotency_keys(store: Store, clock: Clock) -> None:
+    """Delete expired idempotency keys now and every :data:`PURGE_SECONDS` (a lifespan task)."""
+    while True:
+        try:
+            purged = await store.idempotency.purge(now=int(clock().timestamp()))
+        except StoreUnavailable as error:
+            _LOGGER.warning("expired idempotency keys not purged: %s", error)
+        else:
+            if purged:
+                _LOGGER.info("purged %d expired idempotency keys", purged)
+        await asyncio.sleep(PURGE_SECONDS)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -261,5 +281,8 @@ async def open_resources(
         render_threads=anyio.CapacityLimiter(RENDER_THREADS),
         batch_threads=anyio.CapacityLimiter(BATCH_THREADS),
         clock=now,
-        background=[asyncio.create_task(accounts.keep_fresh())],
+        background=[
+            asyncio.create_task(accounts.keep_fresh()),
+            asyncio.create_task(purge_idempotency_keys(store, now)),
+        ],
     )

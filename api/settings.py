@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the service and the CLI can be configured with (defaults in README)."""
+    """Everything the service and the CLI can be configured with (defaults in docs/settings.md)."""
 
     keys_dir: Path = Path("var/keys")
     key_passphrase: bytes | None = field(default=None, repr=False)

@@ -95,7 +95,7 @@ class IssuedCertificate:
     signature: bytes
 
     def to_response(self) -> dict[str, Any]:
-        """The issue response of DESIGN.md."""
+        """The issue response of docs/http-api.md."""
         return {
             "uvci": self.uvci,
             "hc1": self.hc1,

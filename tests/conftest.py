@@ -153,7 +153,7 @@ def build_issuer() -> IssuerFactory:
 
 @pytest.fixture
 def rat_request() -> dict[str, Any]:
-    """The DESIGN.md example request (rapid antigen test), a fresh copy."""
+    """The docs/http-api.md example request (rapid antigen test), a fresh copy."""
     return copy.deepcopy(DESIGN_EXAMPLE)
 
 

@@ -2,8 +2,8 @@
 
 Use :func:`verify` with a :class:`TrustStore` (or a list of DSC certificates) and the
 validation time; it returns a :class:`VerificationReport` whose ``to_dict()`` is the JSON
-report of DESIGN.md. See :mod:`verifier.report` for the checks and their error codes,
-:mod:`verifier.pipeline` for the policy choices.
+report of docs/verification-report.md. See :mod:`verifier.report` for the checks and their
+error codes, :mod:`verifier.pipeline` for the policy choices.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The verification report: which checks ran, in which order, and how they ended.
 
-Check names are a fixed vocabulary, always reported in this order (DESIGN.md), and a check
-that cannot run because an earlier one failed is left out:
+Check names are a fixed vocabulary, always reported in this order
+(docs/verification-report.md), and a check that cannot run because an earlier one failed is
+left out:
 
 ``prefix`` → ``base45`` → ``zlib`` → ``cose`` → ``kid`` → ``signature`` → ``expiry`` →
 ``schema`` → ``key_usage`` → ``rules`` (test certificates only).
@@ -138,7 +139,7 @@ class VerifiedPayload:
 
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
-    """The outcome of :func:`verifier.verify`; :meth:`to_dict` is the DESIGN.md JSON.
+    """The outcome of :func:`verifier.verify`; :meth:`to_dict` is its JSON (docs/verification-report.md).
 
     ``certificate`` is the DCC payload when it could be decoded; ``verified`` tells whether
     a trusted signature covers it (when False, ``to_dict`` adds ``"verified": false``).
@@ -166,7 +167,7 @@ class VerificationReport:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report of DESIGN.md ("Verification report")."""
+        """The JSON report of docs/verification-report.md ("Verification report")."""
         out: dict[str, Any] = {
             "valid": self.valid,
             "checks": [item.to_dict() for item in self.checks],

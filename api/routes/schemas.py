@@ -40,7 +40,7 @@ __all__ = [
 
 
 class IssueResponse(BaseModel):
-    """The issue response of DESIGN.md."""
+    """The issue response of docs/http-api.md."""
 
     uvci: str = Field(examples=["URN:UVCI:01:LU:8J3K2M9QX4RT7WZ5#Q"])
     hc1: str = Field(pattern="^HC1:")
@@ -109,7 +109,7 @@ class CheckModel(BaseModel):
 
 
 class VerificationReportModel(BaseModel):
-    """The verification report of DESIGN.md."""
+    """The verification report of docs/verification-report.md."""
 
     valid: bool
     checks: list[CheckModel]

@@ -13,7 +13,7 @@ __all__ = ["NegativeTestRequest", "RequestPolicy"]
 
 @dataclass(frozen=True, slots=True)
 class RequestPolicy:
-    """Limits a deployment may tune; the defaults follow the DESIGN contract."""
+    """Limits a deployment may tune; the defaults follow the contract (docs/http-api.md)."""
 
     max_sample_age: timedelta = timedelta(hours=72)
     clock_skew: timedelta = timedelta(minutes=5)

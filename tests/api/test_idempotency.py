@@ -158,3 +158,38 @@ async def test_a_batch_is_charged_for_the_items_it_issues(
     answer = await service.client.post(BATCH_PATH, json=mixed, headers=service.auth())
     assert answer.status_code == 200
     assert (answer.json()["issued"], answer.headers["ratelimit-remaining"]) == (2, "0")
+
+
+async def test_keys_past_their_retention_are_purged_at_start(
+    start_service: Any, database_url: str, make_request: Any
+) -> None:
+    """Stored responses hold personal data: a replica deletes them after the 24 h window."""
+    from store.idempotency import RETENTION
+
+    url = upgrade(database_url)
+    first = await start_service({"database_url": url})
+    await first.client.post(ISSUE_PATH, json=make_request(), headers=_keyed(first, "old"))
+    later = first.resources.clock().timestamp() + RETENTION + 1
+    from datetime import UTC, datetime
+
+    second = await start_service(
+        {"database_url": url}, clock=lambda: datetime.fromtimestamp(later, UTC)
+    )
+    from tests.waiting import async_wait_until
+
+    assert await _stored(second) in (0, 1)  # the purge task may already have run
+
+    async def gone() -> bool:
+        return await _stored(second) == 0
+
+    await async_wait_until(gone, what="the expired key was purged")
+
+
+async def _stored(service: Any) -> int:
+    from sqlalchemy import func, select
+
+    from store.schema import IDEMPOTENCY_KEYS
+
+    async with service.resources.store.engine.connect() as connection:
+        query = select(func.count()).select_from(IDEMPOTENCY_KEYS)
+        return int((await connection.execute(query)).scalar_one())

@@ -1,6 +1,6 @@
 """The Issuer: request → signed HC1 with the right times, identifiers and response.
 
-The clock is fixed at the DESIGN.md example's issue time; keys are generated with
+The clock is fixed at the docs/http-api.md example's issue time; keys are generated with
 ``keys.generate`` and loaded with ``keys.load`` (conftest.py).
 """
 

@@ -1,6 +1,6 @@
 """Takes the README screenshots of both pages (desktop and phone widths). Run by hand:
 
-    .venv/bin/pytest tests/pages/screenshots.py -q
+    .venv/bin/pytest tests/api/pages/screenshots.py -q
 
 The file name does not match ``test_*.py``, so ``make test`` never collects it; named on the
 command line, pytest runs it with the fixtures of ``conftest.py`` (the real service on
