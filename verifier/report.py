@@ -139,7 +139,7 @@ class VerifiedPayload:
 
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
-    """The outcome of :func:`verifier.verify`; :meth:`to_dict` is its JSON (docs/verification-report.md).
+    """The outcome of :func:`verifier.verify`; :meth:`to_dict` is its JSON (docs/ report).
 
     ``certificate`` is the DCC payload when it could be decoded; ``verified`` tells whether
     a trusted signature covers it (when False, ``to_dict`` adds ``"verified": false``).
