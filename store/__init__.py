@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _HEALTH_TIMEOUT: Final = 2.0
+_POSTGRES_WRITERS: Final = 3  # concurrent group commits (of the pool's 5 connections)
 
 
 class Store:
@@ -49,7 +50,8 @@ class Store:
         self.accounts = Accounts(self.engine)
         self.register = Register(self.engine)
         self.idempotency = Idempotency(self.engine)
-        self.commits = GroupCommit(self.engine, observer=observer)
+        writers = 1 if url.backend == "sqlite" else _POSTGRES_WRITERS
+        self.commits = GroupCommit(self.engine, max_writers=writers, observer=observer)
 
     @classmethod
     def open(cls, url: str, **options: object) -> Store:

@@ -4,7 +4,10 @@ Every issuing request awaits :meth:`GroupCommit.record` before it answers, so th
 certificate leaves without its row. While one transaction is being committed, the rows of
 the requests that arrive queue up; the next transaction takes all of them (up to
 :data:`MAX_GROUP_ROWS`), so a commit (an fsync) is paid once per group, not per
-certificate. A request alone is committed at once: nobody waits for a timer.
+certificate. A request alone is committed at once: nobody waits for a timer. On
+PostgreSQL up to ``max_writers`` transactions run at once (the server flushes concurrent
+commits together), so a request that arrives during a commit need not wait for it; SQLite
+has one writer at a time, so it keeps one.
 
 A stored idempotent response (:class:`~store.idempotency.Completion`) is written in the
 same transaction as its rows. When the transaction fails, every request of the group gets
@@ -49,13 +52,15 @@ class GroupCommit:
         engine: AsyncEngine,
         *,
         max_rows: int = MAX_GROUP_ROWS,
+        max_writers: int = 1,
         observer: CommitObserver | None = None,
     ) -> None:
         self._engine = engine
         self._max_rows = max_rows
+        self._max_writers = max_writers
         self._observer = observer
         self._waiting: list[_Waiting] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def record(
         self, rows: Sequence[IssuanceRecord], completion: Completion | None = None
@@ -63,15 +68,16 @@ class GroupCommit:
         """Return once ``rows`` (and ``completion``) are committed; raise StoreUnavailable."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(rows, completion, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_groups())
+        if len(self._writers) < self._max_writers:
+            writer = asyncio.create_task(self._write_groups())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         await done
 
     async def close(self) -> None:
         """Wait for the transactions in progress."""
-        writer = self._writer
-        if writer is not None:
-            await asyncio.wait([writer])
+        if self._writers:
+            await asyncio.wait(list(self._writers))
 
     def _next_group(self) -> list[_Waiting]:
         waiting, size, count = self._waiting, 0, 0
@@ -84,11 +90,8 @@ class GroupCommit:
         return group
 
     async def _write_groups(self) -> None:
-        try:
-            while self._waiting:
-                await self._write(self._next_group())
-        finally:
-            self._writer = None
+        while self._waiting:
+            await self._write(self._next_group())
 
     async def _write(self, group: list[_Waiting]) -> None:
         rows = [row for item in group for row in item.rows]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import text
+
 from store import Store
 from store.group_commit import GroupCommit
 from store.idempotency import Completion, Replay, StoredResponse
-from store.register import IssuanceRecord
+from store.register import IssuanceRecord, insert_rows
+from tests.waiting import async_wait_until
 
 
 def row(number: int, account: str = "a" * 16) -> IssuanceRecord:
@@ -76,3 +79,25 @@ async def test_a_stored_response_is_written_with_its_rows(store: Store) -> None:
     replay = await store.idempotency.claim("a" * 16, "retry-1", "f" * 64, now=101)
     assert replay == Replay(response)
     assert await store.register.get(row(7).uvci) is not None
+
+
+async def test_on_postgresql_a_blocked_commit_does_not_hold_up_the_next(store: Store) -> None:
+    if store.url.backend != "postgresql":
+        return  # SQLite has one writer at a time: the group commit keeps one
+    writer = GroupCommit(store.engine, max_writers=2)
+    async with store.engine.connect() as other:
+        transaction = await other.begin()
+        await insert_rows(other, [row(1)])  # uncommitted: a second insert of it waits
+        blocked = asyncio.ensure_future(writer.record([row(1)]))
+
+        async def waits_on_the_lock() -> bool:
+            query = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            async with store.engine.connect() as probe:
+                return bool((await probe.execute(query)).scalar_one())
+
+        await async_wait_until(waits_on_the_lock, what="the first commit waits on the lock")
+        await writer.record([row(2)])  # a second writer commits meanwhile
+        assert not blocked.done()
+        await transaction.rollback()
+    await blocked
+    assert await store.register.uvcis([row(1).uvci, row(2).uvci]) == {row(1).uvci, row(2).uvci}
