@@ -28,7 +28,7 @@ from loadtests.timing import DEFAULT_BATCH_SECONDS
 __all__ = ["machine_summary", "main"]
 
 IN_PROCESS: Final = (1, 2, 3)
-HTTP: Final = (4, 5)
+HTTP: Final = (4, 5, 6)
 
 
 def machine_summary() -> str:
@@ -65,6 +65,10 @@ def _http(number: int, duration: float | None) -> tuple[str, bool]:
         from loadtests import bench_http
 
         return bench_http.report(duration=duration)
+    if number == 6:
+        from loadtests import bench_register
+
+        return bench_register.report(duration=duration or 8.0)
     from loadtests import bench_batch
 
     return bench_batch.report(duration=duration)
@@ -73,7 +77,7 @@ def _http(number: int, duration: float | None) -> tuple[str, bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen benches and print (and optionally write) their markdown."""
     parser = argparse.ArgumentParser(description="dcc-service benchmarks (make bench)")
-    parser.add_argument("--http", action="store_true", help="also run the HTTP benches 4-5")
+    parser.add_argument("--http", action="store_true", help="also run the HTTP benches 4-6")
     parser.add_argument(
         "--only", type=int, action="append", choices=(*IN_PROCESS, *HTTP), help="bench number"
     )
