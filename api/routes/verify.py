@@ -56,7 +56,7 @@ router = APIRouter(tags=["verification"])
     ),
 )
 async def verify_certificate(request: Request, resources: ResourcesDep) -> Response:
-    """Verify against this service's trust list at the current time."""
+    """Verify against this service's own keys and the imported trust lists, now."""
     decision = await charge_verification(resources, request)
     settings = resources.settings
     kind = require_media_type(request, _ACCEPTED)
@@ -71,7 +71,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     check = partial(
         verifier.verify,
         data,
-        trust=resources.trust,
+        trust=resources.verification_trust(),
         now=resources.clock(),
         devices=resources.devices,
     )

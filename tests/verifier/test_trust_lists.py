@@ -3,25 +3,18 @@ the "cannot check this issuer" verdict for a kid no list holds."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from hcert.valuesets import DeviceRegistry
-from issuer.issuer import Issuer, IssuerConfig
-from keys.generate import generate_keys
 from keys.kid import compute_kid
-from keys.load import SigningKeys, load_signing_keys
-from keys.trust_list import trust_list_entry
+from keys.load import SigningKeys
 from signing.errors import KeyMaterialError
-from signing.pool import SignerPool
-from signing.signer import LocalSigner
+from tests.foreign import foreign_hc1, foreign_keys, gateway_list, german_list
 from verifier import TrustStore, verify
 from verifier.trust_lists import (
     load_signer_keys,
@@ -31,58 +24,28 @@ from verifier.trust_lists import (
 )
 
 NOW = datetime(2021, 7, 8, 12, 31, tzinfo=UTC)
-RAT = {
-    "type": "rapid-antigen",
-    "device": "1232",
-    "result": "not-detected",
-    "sample_collected_at": "2021-07-08T12:00:00Z",
-    "facility": "Centro test",
-}
-PERSON = {"family_name": "Rossi", "given_name": "Maria", "date_of_birth": "1985-03-02"}
-
-
-def _keys(tmp_path_factory: pytest.TempPathFactory, country: str) -> SigningKeys:
-    folder = tmp_path_factory.mktemp(country)
-    generate_keys(folder, country=country, now=NOW - timedelta(days=30))
-    return load_signing_keys(folder, now=NOW)
 
 
 @pytest.fixture(scope="module")
 def italy(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
-    return _keys(tmp_path_factory, "IT")
+    return foreign_keys(tmp_path_factory.mktemp("IT"), "IT", now=NOW)
 
 
 @pytest.fixture(scope="module")
 def germany(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
-    return _keys(tmp_path_factory, "DE")
+    return foreign_keys(tmp_path_factory.mktemp("DE"), "DE", now=NOW)
 
 
 def _hc1(keys: SigningKeys) -> str:
-    issuer = Issuer(
-        IssuerConfig(country=keys.country),
-        pool=SignerPool([LocalSigner(keys.private_key, keys.kid)]),
-        devices=DeviceRegistry.format_only(),
-        not_after=keys.not_after,
-        clock=lambda: NOW,
-    )
-    return issuer.issue({"person": PERSON, "test": RAT}).hc1
+    return foreign_hc1(keys, now=NOW)
 
 
 def _gateway(*keys: SigningKeys, stamp: str = "2021-07-01T10:00:00+02:00") -> bytes:
-    entries = [
-        trust_list_entry(item.certificate, timestamp=datetime.fromisoformat(stamp)) for item in keys
-    ]
-    entries.append({"certificateType": "CSCA", "rawData": "ignored", "country": "IT"})
-    entries.append({"certificateType": "DSC", "rawData": None, "country": "IT"})  # deleted
-    return json.dumps(entries).encode()
+    return gateway_list(*keys, stamp=datetime.fromisoformat(stamp))
 
 
 def _signed(content: bytes, key: ec.EllipticCurvePrivateKey, *, raw: bool = True) -> bytes:
-    der = key.sign(content, ec.ECDSA(hashes.SHA256()))
-    if raw:
-        r, s = decode_dss_signature(der)
-        der = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return base64.b64encode(der) + b"\n" + content
+    return german_list(content, key, raw=raw)
 
 
 def test_a_gateway_list_trusts_its_dscs_and_dates_itself_by_its_newest_entry(
