@@ -80,5 +80,5 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     else:
         report = await resources.in_render_thread(check)
     source = "hc1" if isinstance(data, str) else "image"
-    resources.metrics.verifications.labels(source, "valid" if report.valid else "invalid").inc()
+    resources.metrics.verifications.labels(source, report.verdict).inc()
     return json_response(report.to_dict(), 200, {**decision.headers(), **NO_STORE})

@@ -41,6 +41,8 @@ async def test_a_foreign_certificate_verifies_once_its_list_is_loaded_without_re
     assert before["verdict"] == "issuer_unknown"
     assert before["error"]["code"] == "kid_unknown"
     assert "signature" not in [check["name"] for check in before["checks"]]
+    metrics = (await service.client.get("/metrics")).text
+    assert 'dcc_verifications_total{input="hc1",result="issuer_unknown"} 1.0' in metrics
     folder = tmp_path / "trust"
     folder.mkdir()
     (folder / "eu-gateway.json").write_bytes(gateway_list(italy, stamp=STAMP))
