@@ -28,6 +28,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ KIND_SIGNED: Final = "de-signed"
 KIND_CERTIFICATES: Final = "certificates"
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
 _RAW_P256_SIGNATURE: Final = 64
+_BASE64_LINE: Final = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}")
 _MAX_KEY_FILE_BYTES: Final = 64 * 1024
 
 
@@ -71,7 +73,7 @@ def _split_signed(body: bytes) -> tuple[bytes, bytes] | None:
     """(signature line, signed content) when ``body`` is a two-line signed list."""
     first, newline, rest = body.partition(b"\n")
     first = first.strip()
-    if not newline or not first or first[:1] in (b"{", b"[", b"-"):
+    if not newline or _BASE64_LINE.fullmatch(first) is None:
         return None
     if rest.lstrip()[:1] not in (b"{", b"["):
         return None
