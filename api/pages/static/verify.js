@@ -155,8 +155,10 @@
           : t("verify.reason", { reason: reasonText(error) });
       const code = error ? window.DCC.element("span", { class: "code", text: error.check + " · " + error.code }) : null;
       window.DCC.fill($("verdict-reason"), reason, ...(code ? [" ", code] : []));
-      $("unverified").hidden = report.verified !== false || unknown;
-      $("unconfirmed").hidden = !(report.verified === false && unknown);
+      /* An issuer in no list was never checked: "not confirmed", not "may be forged". */
+      const uncheckable = (report.checks || []).some((check) => check.code === "kid_unknown");
+      $("unverified").hidden = report.verified !== false || uncheckable;
+      $("unconfirmed").hidden = !(report.verified === false && uncheckable);
       drawDetails(report);
       drawChecks(report);
       $("checks").closest(".card").hidden = false;

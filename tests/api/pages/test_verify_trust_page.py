@@ -92,6 +92,16 @@ def test_an_unknown_issuer_cannot_be_checked_and_is_not_called_forged(
     expect(reason).to_contain_text("Impossible de vérifier cet émetteur")
     expect(reason).to_contain_text("Cela ne veut pas dire que le certificat est falsifié.")
     expect(page.locator("#unconfirmed")).to_contain_text("L'émetteur n'a pas pu être vérifié")
+    # Unknown and expired: invalid whoever issued it, for the failure that says so.
+    page.click("button[data-lang=en]")
+    old = foreign_hc1(stranger, now=datetime.now(UTC) - timedelta(days=10))
+    page.fill("#hc1", old)
+    page.click("#check")
+    expect(verdict).to_have_text("✗ INVALID")
+    expect(reason).to_contain_text("Reason: The certificate has expired.")
+    expect(reason).to_contain_text("expiry · expired")
+    expect(page.locator("#unverified")).to_be_hidden()
+    expect(page.locator("#unconfirmed")).to_be_visible()
     browse.assert_clean()
 
 
