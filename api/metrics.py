@@ -124,7 +124,8 @@ class Metrics:
         )
         self.verifications = Counter(
             "dcc_verifications",
-            "Verification requests by input kind (hc1, image) and result (valid, invalid).",
+            "Verification requests by input kind (hc1, image) and result (the report's verdict: "
+            "valid, invalid, issuer_unknown).",
             ["input", "result"],
             registry=registry,
         )

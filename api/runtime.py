@@ -32,6 +32,7 @@ from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
 from api.settings import Settings
+from api.trust_lists import ImportedTrustLists
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
@@ -144,6 +145,11 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    trust_lists: ImportedTrustLists
+
+    def verification_trust(self) -> TrustStore:
+        """What ``/v1/verify`` trusts: the own keys (:attr:`trust`) and the imported lists."""
+        return self.trust_lists.with_own(self.trust)
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -230,6 +236,7 @@ async def open_resources(
     now = clock or _utc_now
     runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
     metrics.track_pool(runtime.pool)
+    trust_lists = ImportedTrustLists.open(settings)  # raises for a bad list
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
     try:
         await store.check_schema()
@@ -284,5 +291,7 @@ async def open_resources(
         background=[
             asyncio.create_task(accounts.keep_fresh()),
             asyncio.create_task(purge_idempotency_keys(store, now)),
+            asyncio.create_task(trust_lists.keep_fresh()),
         ],
+        trust_lists=trust_lists,
     )

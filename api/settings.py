@@ -68,6 +68,10 @@ class Settings:
     max_batch_items: int = 1000
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
+    # Trust lists from outside (issue 16): files or folders, their publishers' keys, reload.
+    trust_lists: tuple[Path, ...] = (Path("var/trust"),)
+    trust_list_keys: tuple[Path, ...] = ()
+    trust_lists_refresh: float = 5.0
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -110,6 +114,11 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            trust_lists=reader.get("TRUST_LISTS", _paths, cls.trust_lists),
+            trust_list_keys=reader.get("TRUST_LIST_KEYS", _paths, cls.trust_list_keys),
+            trust_lists_refresh=reader.get(
+                "TRUST_LISTS_REFRESH_SECONDS", _trust_refresh, cls.trust_lists_refresh
+            ),
         )
         reader.raise_problems()
         return settings
@@ -213,3 +222,15 @@ def _failure(raw: str) -> FailurePolicy:
     if raw == "fail-closed":
         return "fail-closed"
     raise ValueError("must be 'degrade' or 'fail-closed'")
+
+
+def _paths(raw: str) -> tuple[Path, ...]:
+    """Paths separated by ``:`` (like ``PATH``); empty parts are ignored."""
+    return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
+
+
+def _trust_refresh(raw: str) -> float:
+    value = float(raw)
+    if not 0.05 <= value <= 3600:
+        raise ValueError("must be between 0.05 and 3600 seconds")
+    return value

@@ -28,6 +28,7 @@ COMMANDS: Final[dict[str, str]] = {
     "accounts": "cli.accounts",
     "db": "cli.db",
     "serve": "cli.serve",
+    "trust": "cli.trust",
 }
 """Each command and the module that registers it (a module may register several)."""
 

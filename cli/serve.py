@@ -19,6 +19,7 @@ from api.ratelimit.factory import create_redis_client
 from api.runtime import build_issuing_runtime
 from api.server import APP_FACTORY, uvicorn_options
 from api.settings import Settings
+from api.trust_lists import ImportedTrustLists
 from keys.kid import kid_b64
 from signing.errors import ConfigError
 from store import Store
@@ -66,9 +67,11 @@ def check_deployment(settings: Settings) -> str:
             ) from exc
         quotas = f"shared through Redis (policy {settings.ratelimit_failure})"
     keys = runtime.keys
+    trust = ImportedTrustLists.open(settings).store  # a bad list stops here, with one line
     return (
         f"keys OK (kid {kid_b64(keys.kid)}, DSC valid until {keys.not_after:%Y-%m-%d}); "
-        f"{accounts} account(s) in {store.shown_url}; quotas {quotas}"
+        f"{accounts} account(s) in {store.shown_url}; quotas {quotas}; "
+        f"{len(trust.sources)} imported trust list(s), {len(trust)} DSCs"
     )
 
 

@@ -1,19 +1,21 @@
 """``dcc verify``: verify HC1 strings or QR image files against trusted DSC certificates.
 
-``dcc verify [--trust F]… [--at ISO] [--json] [--profile NAME] INPUT…``
+``dcc verify [--trust F]… [--trust-key PEM]… [--at ISO] [--json] [--profile NAME] INPUT…``
 
 INPUT is an ``HC1:`` string, a file holding one (surrounding whitespace is ignored) or a
 QR image, or ``-`` for standard input. An argument that is not an existing file and looks
 like a context-prefixed string (``HC2:…``, ``hc1:…``) is verified as text, so a wrong
 prefix is reported like any other invalid certificate. ``--trust`` (repeatable) takes a
-PEM, DER or base64-DER certificate or a trust-list JSON. ``--at`` is the validation time
-(ISO 8601; UTC when it has no offset; default now).
+PEM, DER or base64-DER certificate or a trust-list JSON; with ``--trust-key`` (a publisher's
+public key) a German two-line signed list must carry a signature that key verifies.
+``--at`` is the validation time (ISO 8601; UTC when it has no offset; default now).
 
-Output: with ``--json`` one JSON report per input, one per line; otherwise ``VALID`` or
-``INVALID: <check>: <message>`` per input (prefixed with the input's name when there are
-several). Exit 0 when every input is valid, 1 when any is invalid, 2 for a usage error
-(no trust given, an unreadable trust or input file, a bad ``--at``), with one line on
-stderr.
+Output: with ``--json`` one JSON report per input, one per line; otherwise ``VALID``,
+``UNKNOWN ISSUER: <message>`` (no trust list has the kid: it cannot be checked, which does
+not make it forged) or ``INVALID: <check>: <message>`` per input (prefixed with the input's
+name when there are several). Exit 0 when every input is valid, 1 when any is not (invalid
+or of an unknown issuer), 2 for a usage error (no trust given, an unreadable trust or input
+file, a bad ``--at``), with one line on stderr.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from signing.errors import KeyMaterialError
 from verifier import PROFILES, TrustStore, VerificationReport, profile_by_name, verify
 from verifier.qr_read import MAX_IMAGE_BYTES
 from verifier.source import is_image
+from verifier.trust_lists import load_signer_keys, read_trust_list_file
 
 __all__ = ["register", "run_verify"]
 
@@ -62,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="F",
         help="trusted DSC: PEM, DER or base64-DER certificate, or trust-list JSON (repeatable)",
+    )
+    parser.add_argument(
+        "--trust-key",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PEM",
+        help="publisher key: signed (two-line) --trust lists must verify with it (repeatable)",
     )
     parser.add_argument("--at", metavar="ISO", help="validation time (default: now)")
     parser.add_argument("--json", action="store_true", help="print one JSON report per line")
@@ -130,11 +141,15 @@ def _inputs(arguments: list[str]) -> list[_Input]:
     return inputs
 
 
-def _trust(paths: list[Path]) -> TrustStore:
+def _trust(paths: list[Path], key_paths: list[Path]) -> TrustStore:
     if not paths:
         raise UsageError("no trusted certificate given: use --trust FILE (PEM, DER or JSON)")
     try:
-        store = TrustStore.from_files(paths)
+        if key_paths:
+            keys = load_signer_keys(key_paths)
+            store = TrustStore.combined(read_trust_list_file(p, signer_keys=keys) for p in paths)
+        else:
+            store = TrustStore.from_files(paths)
     except KeyMaterialError as exc:
         raise UsageError(exc.message) from exc
     if len(store) == 0:
@@ -148,6 +163,8 @@ def _summary(report: VerificationReport) -> str:
     error = report.error
     if error is None:  # pragma: no cover - an invalid report always names its first failure
         return "INVALID"
+    if report.verdict == "issuer_unknown":
+        return f"UNKNOWN ISSUER: {error.message}"
     return f"INVALID: {error.check}: {error.message}"
 
 
@@ -155,7 +172,7 @@ def run_verify(args: argparse.Namespace) -> int:
     """Verify every INPUT; return the exit code (0 all valid, 1 any invalid, 2 usage)."""
     try:
         now = _validation_time(args.at)
-        store = _trust(args.trust)
+        store = _trust(args.trust, args.trust_key)
         inputs = _inputs(args.inputs)
     except UsageError as exc:
         print(f"dcc verify: error: {exc}", file=sys.stderr)

@@ -162,6 +162,9 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "rat_device_unknown",
             "rat_device_inactive",
             "trust_file_unreadable",
+            "trust_list_key_invalid",
+            "trust_list_key_missing",
+            "trust_list_signature_invalid",
             "internal_error",
         }
     ),

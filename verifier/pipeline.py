@@ -91,7 +91,7 @@ class _Run:
         self.checks.append(passed_check(name, detail))
 
     def failed(self, name: CheckName, code: str, message: str, detail: str | None = None) -> None:
-        self.checks.append(Check(name, False, detail or message))
+        self.checks.append(Check(name, False, detail or message, code))
         if self.error is None:
             self.error = ReportError(name, code, message)
 
@@ -117,6 +117,7 @@ class _Run:
             verified=self.signer is not None,
             cert_type=self.cert_type,
             payload=self._payload(),
+            trust_list=self.signer.source if self.signer is not None else None,
         )
 
     def _payload(self) -> VerifiedPayload | None:
@@ -205,7 +206,11 @@ class _Run:
             if candidates:
                 self.passed("kid")
                 return candidates
-            self.failed("kid", "kid_unknown", "no trusted certificate has this kid")
+            self.failed(
+                "kid",
+                "kid_unknown",
+                "cannot check this issuer: no loaded trust list has this kid",
+            )
         return ()
 
     def _signature(self, message: Sign1, candidates: Sequence[TrustedCertificate]) -> None:

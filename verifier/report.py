@@ -12,6 +12,10 @@ for diagnosis; the certificate is then reported with ``"verified": false`` and `
 stays false. ``key_usage`` needs the certificate that verified the signature and the DCC
 type (exactly one of v/t/r); ``rules`` need a test payload that passed ``schema``.
 
+The verdict (``verdict``): ``valid``; ``issuer_unknown`` ("cannot check this issuer")
+when the only failure is ``kid_unknown``, so nothing says the certificate is forged, only
+that no loaded trust list covers its issuer; else ``invalid``.
+
 Error codes (``error.code``; stable, part of the public contract):
 
 =========== =====================================================================
@@ -32,7 +36,8 @@ cose        ``cbor_invalid``, ``cbor_trailing_bytes``, ``cose_tag_unsupported``,
             ``hcert_missing`` (no ``-260``/``1``), ``dcc_invalid`` (DCC not a map of
             JSON-like values)
 kid         ``kid_missing``, ``kid_invalid`` (not a byte string), ``kid_length``
-            (not 8 bytes), ``kid_unknown`` (no trusted certificate has it)
+            (not 8 bytes), ``kid_unknown`` (no loaded trust list has it: verdict
+            issuer_unknown when nothing else failed, never a forgery)
 signature   ``alg_missing``, ``alg_unsupported`` (not ES256/PS256),
             ``alg_key_mismatch``, ``key_curve_unsupported``, ``key_size_unsupported``,
             ``key_type_unsupported``, ``signature_malformed``, ``signature_invalid``
@@ -57,8 +62,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, get_args
 
+from verifier.trust import TrustListInfo
+
 __all__ = [
     "CHECK_NAMES",
+    "VERDICTS",
     "Check",
     "CheckName",
     "ReportError",
@@ -83,20 +91,28 @@ CheckName = Literal[
 CHECK_NAMES: Final[tuple[CheckName, ...]] = get_args(CheckName)
 """Every check, in the order the pipeline runs them."""
 
+Verdict = Literal["valid", "invalid", "issuer_unknown"]
+VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
+"""The verdicts a report can have (docs/verification-report.md)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One check that ran: its name, whether it passed, and an optional detail."""
+    """One check that ran: its name, whether it passed, an optional detail, and the error
+    code of a failed check."""
 
     name: CheckName
     ok: bool
     detail: str | None = None
+    code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"name", "ok"}`` plus ``"detail"`` when there is one."""
+        """``{"name", "ok"}`` plus ``"detail"`` and ``"code"`` when there are."""
         out: dict[str, Any] = {"name": self.name, "ok": self.ok}
         if self.detail is not None:
             out["detail"] = self.detail
+        if self.code is not None:
+            out["code"] = self.code
         return out
 
 
@@ -158,6 +174,17 @@ class VerificationReport:
     verified: bool = False
     cert_type: str | None = field(default=None, compare=False)
     payload: VerifiedPayload | None = field(default=None, compare=False, repr=False)
+    trust_list: TrustListInfo | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """``valid``, ``issuer_unknown`` (only ``kid_unknown`` failed) or ``invalid``."""
+        if self.valid:
+            return "valid"
+        failed = [item for item in self.checks if not item.ok]
+        if [item.code for item in failed] == ["kid_unknown"]:
+            return "issuer_unknown"
+        return "invalid"
 
     def check(self, name: CheckName) -> Check | None:
         """The check called ``name``, or None when it did not run."""
@@ -170,6 +197,7 @@ class VerificationReport:
         """The JSON report of docs/verification-report.md ("Verification report")."""
         out: dict[str, Any] = {
             "valid": self.valid,
+            "verdict": self.verdict,
             "checks": [item.to_dict() for item in self.checks],
             "error": self.error.to_dict() if self.error is not None else None,
             "kid": self.kid,
@@ -181,4 +209,6 @@ class VerificationReport:
             out["certificate"] = self.certificate
             if not self.verified:
                 out["verified"] = False
+        if self.trust_list is not None:
+            out["trust_list"] = self.trust_list.to_dict()
         return out

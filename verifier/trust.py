@@ -5,12 +5,18 @@ Kids are always recomputed from each certificate's DER (never taken from a list 
 :data:`MAX_CANDIDATES_PER_KID` of them (hardening.md §4 #29). Each certificate's public key
 is read once, when the store is built; its allowed DCC types (extended key usage) once, when
 first needed.
+
+Each certificate remembers the trust list it came from (:class:`TrustListInfo`: its name,
+kind and age), so a report can say which list vouched for the signer. Stores combine
+(:meth:`TrustStore.combined`): the service's own keys and the imported lists stay separate
+sources and are merged for verification.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -23,11 +29,38 @@ from keys.kid import certificate_der, compute_kid
 from keys.trust_list import MAX_TRUST_LIST_BYTES, parse_certificates
 from signing.algorithms import PublicKey
 from signing.errors import KeyMaterialError
+from verifier.dates import format_instant
 
-__all__ = ["MAX_CANDIDATES_PER_KID", "TrustStore", "TrustedCertificate"]
+__all__ = ["MAX_CANDIDATES_PER_KID", "TrustListInfo", "TrustStore", "TrustedCertificate"]
 
 MAX_CANDIDATES_PER_KID: Final = 8
 _ALLOWED: Final = "allowed_cert_types"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustListInfo:
+    """Where trusted certificates came from: a list's name, kind, age and size.
+
+    ``kind`` is ``gateway`` (EU gateway JSON), ``de-signed`` (the German two-line list, its
+    signature verified), ``certificates`` (PEM, DER or our JSON) or ``own`` (this service's
+    keys). ``updated_at`` is the newest entry timestamp of the list, else the file's
+    modification time, else None; ``countries`` the subject countries of its DSCs.
+    """
+
+    name: str
+    kind: str
+    updated_at: datetime | None
+    count: int
+    countries: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"name", "kind", "updated_at"}`` (``updated_at`` as ``YYYY-MM-DDThh:mm:ssZ``)."""
+        updated = self.updated_at
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "updated_at": format_instant(updated) if updated else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +70,7 @@ class TrustedCertificate:
     certificate: x509.Certificate
     kid: bytes
     public_key: PublicKey | None
+    source: TrustListInfo | None = None
     _memo: dict[str, frozenset[CertType]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -63,23 +97,43 @@ def _public_key(cert: x509.Certificate) -> PublicKey | None:
 class TrustStore:
     """Trusted DSCs by kid (immutable once built)."""
 
-    __slots__ = ("_by_kid", "_count")
+    __slots__ = ("_by_kid", "_count", "sources")
 
-    def __init__(self, certificates: Iterable[x509.Certificate]) -> None:
-        """Build from certificates; duplicates (same DER) are kept once."""
-        by_kid: dict[bytes, list[TrustedCertificate]] = {}
-        seen: set[bytes] = set()
-        for cert in certificates:
-            der = certificate_der(cert)
+    def __init__(
+        self, certificates: Iterable[x509.Certificate], *, source: TrustListInfo | None = None
+    ) -> None:
+        """Build from certificates (all from ``source``); duplicates (same DER) are kept once."""
+        self._by_kid: dict[bytes, tuple[TrustedCertificate, ...]] = {}
+        self._count = 0
+        self.sources: tuple[TrustListInfo, ...] = (source,) if source is not None else ()
+        self._add(
+            TrustedCertificate(cert, compute_kid(cert), _public_key(cert), source)
+            for cert in certificates
+        )
+
+    def _add(self, entries: Iterable[TrustedCertificate]) -> None:
+        by_kid = {kid: list(items) for kid, items in self._by_kid.items()}
+        seen = {certificate_der(item.certificate) for items in by_kid.values() for item in items}
+        for entry in entries:
+            der = certificate_der(entry.certificate)
             if der in seen:
                 continue
             seen.add(der)
-            kid = compute_kid(cert)
-            by_kid.setdefault(kid, []).append(TrustedCertificate(cert, kid, _public_key(cert)))
-        self._by_kid: dict[bytes, tuple[TrustedCertificate, ...]] = {
-            kid: tuple(entries) for kid, entries in by_kid.items()
-        }
+            by_kid.setdefault(entry.kid, []).append(entry)
+        self._by_kid = {kid: tuple(items) for kid, items in by_kid.items()}
         self._count = len(seen)
+
+    @classmethod
+    def combined(cls, stores: Iterable[TrustStore]) -> TrustStore:
+        """One store holding every certificate of ``stores`` (the first source wins a DSC
+        that several hold), with all their sources."""
+        merged = cls(())
+        sources: list[TrustListInfo] = []
+        for store in stores:
+            merged._add(item for items in store._by_kid.values() for item in items)
+            sources.extend(store.sources)
+        merged.sources = tuple(sources)
+        return merged
 
     @classmethod
     def from_certificates(cls, certificates: Iterable[x509.Certificate]) -> TrustStore:

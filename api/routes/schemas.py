@@ -10,7 +10,7 @@ against. :func:`problems` declares error statuses as ``application/problem+json`
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,12 +106,22 @@ class CheckModel(BaseModel):
     name: str
     ok: bool
     detail: str | None = None
+    code: str | None = None
+
+
+class TrustListInfoModel(BaseModel):
+    """The trust list that held the signer's certificate, and how old it is."""
+
+    name: str
+    kind: str
+    updated_at: str | None = None
 
 
 class VerificationReportModel(BaseModel):
     """The verification report of docs/verification-report.md."""
 
     valid: bool
+    verdict: Literal["valid", "invalid", "issuer_unknown"] | None = None
     checks: list[CheckModel]
     error: dict[str, Any] | None = None
     kid: str | None = None
@@ -119,6 +129,8 @@ class VerificationReportModel(BaseModel):
     issued_at: str | None = None
     expires_at: str | None = None
     certificate: dict[str, Any] | None = None
+    verified: bool | None = None
+    trust_list: TrustListInfoModel | None = None
 
 
 class TrustListEntry(BaseModel):

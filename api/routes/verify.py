@@ -56,7 +56,7 @@ router = APIRouter(tags=["verification"])
     ),
 )
 async def verify_certificate(request: Request, resources: ResourcesDep) -> Response:
-    """Verify against this service's trust list at the current time."""
+    """Verify against this service's own keys and the imported trust lists, now."""
     decision = await charge_verification(resources, request)
     settings = resources.settings
     kind = require_media_type(request, _ACCEPTED)
@@ -71,7 +71,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     check = partial(
         verifier.verify,
         data,
-        trust=resources.trust,
+        trust=resources.verification_trust(),
         now=resources.clock(),
         devices=resources.devices,
     )
@@ -80,5 +80,5 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     else:
         report = await resources.in_render_thread(check)
     source = "hc1" if isinstance(data, str) else "image"
-    resources.metrics.verifications.labels(source, "valid" if report.valid else "invalid").inc()
+    resources.metrics.verifications.labels(source, report.verdict).inc()
     return json_response(report.to_dict(), 200, {**decision.headers(), **NO_STORE})

@@ -71,6 +71,7 @@ def settings(session_keys: Path, tmp_path: Path) -> Settings:
         rate_lab=Rate.parse("1000/minute"),
         rate_global=Rate.parse("5000/second"),
         rate_verify=Rate.parse("100/minute"),
+        trust_lists=(tmp_path / "trust",),
     )
 
 

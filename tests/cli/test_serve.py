@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
         ({"DCC_DATABASE_URL": "sqlite:///{tmp}/empty.sqlite3"}, "dcc db upgrade"),
         ({"DCC_DATABASE_URL": "mysql://x/y"}, "DCC_DATABASE_URL"),
         ({"DCC_COUNTRY": "DE"}, "DCC_COUNTRY is DE but the signing certificate (DSC)"),
+        ({"DCC_TRUST_LISTS": "{tmp}/broken.json"}, "broken.json: trust list is not valid JSON"),
     ],
 )
 def test_bad_deployment_stops_with_one_line_and_exit_2(

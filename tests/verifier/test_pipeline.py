@@ -46,7 +46,7 @@ NAAT = {
     "name": "PCR kit",
     "sample_collected_at": "2021-07-07T09:00:00Z",
 }
-REPORT_KEYS = {"valid", "checks", "error", "kid", "issuer", "issued_at", "expires_at"}
+REPORT_KEYS = {"valid", "verdict", "checks", "error", "kid", "issuer", "issued_at", "expires_at"}
 
 
 @pytest.fixture(scope="module", params=["ES256", "PS256"])
@@ -95,16 +95,19 @@ def test_report_json_contract(keys: SigningKeys) -> None:
     assert set(good) == REPORT_KEYS | {"certificate"}
     assert good["error"] is None
     assert good["valid"] is True
+    assert good["verdict"] == "valid"
     assert all(set(c) <= {"name", "ok", "detail"} and c["ok"] for c in good["checks"])
     expired = verify(issued.hc1, trust=[keys.certificate], now=NOW + timedelta(days=3))
     document = expired.to_dict()
     assert document["valid"] is False
+    assert document["verdict"] == "invalid"
     assert document["error"]["check"] == "expiry"
     assert document["error"]["code"] == "expired"
     assert document["checks"][6] == {
         "name": "expiry",
         "ok": False,
         "detail": f"expired at {issued.to_response()['expires_at']}",
+        "code": "expired",
     }
     assert "verified" not in document  # the signature did verify
     broken = verify("HC1:" + b45encode(b"not zlib"), trust=[keys.certificate], now=NOW).to_dict()
@@ -112,7 +115,12 @@ def test_report_json_contract(keys: SigningKeys) -> None:
     assert broken["checks"] == [
         {"name": "prefix", "ok": True},
         {"name": "base45", "ok": True},
-        {"name": "zlib", "ok": False, "detail": broken["checks"][2]["detail"]},
+        {
+            "name": "zlib",
+            "ok": False,
+            "detail": broken["checks"][2]["detail"],
+            "code": "zlib_invalid",
+        },
     ]
 
 

@@ -14,6 +14,7 @@ import base64
 import fnmatch
 import functools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ import pytest
 from cryptography import x509
 
 from hcert.claims import dcc_to_json
+from keys.kid import certificate_der, compute_kid, subject_country, thumbprint
 from signing.errors import DecodeError
-from verifier import CheckName, VerificationReport, validate_dcc, verify
+from verifier import CheckName, TrustStore, VerificationReport, validate_dcc, verify
 from verifier.dates import parse_date_time
 from verifier.qr_read import read_qr
+from verifier.trust_lists import read_trust_list
 
 TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
 
@@ -224,3 +227,115 @@ def test_known_wrong_entries_all_match_a_vector(testdata_dir: Path) -> None:
     rels = [path.relative_to(testdata_dir).as_posix() for path in testdata_dir.rglob("*.json")]
     for pattern in (*KNOWN_WRONG, *NOT_ASSERTED):
         assert any(fnmatch.fnmatchcase(rel, pattern) for rel in rels), pattern
+
+
+# -- the vectors against one trust list of every country's DSC (issue 16) -------------------
+
+FLAGS_FOR_CHECK: dict[CheckName, tuple[str, ...]] = {
+    "prefix": ("EXPECTEDUNPREFIX", VALID_JSON),
+    "base45": ("EXPECTEDB45DECODE", VALID_JSON),
+    "zlib": ("EXPECTEDCOMPRESSION", VALID_JSON),
+    "cose": (DECODE, VALID_JSON, "EXPECTEDVERIFY"),
+    "kid": ("EXPECTEDVERIFY",),
+    "signature": ("EXPECTEDVERIFY",),
+    "expiry": ("EXPECTEDEXPIRATIONCHECK",),
+    "schema": (SCHEMA,),
+    "key_usage": ("EXPECTEDKEYUSAGE",),
+}
+
+
+def _dsc(rel: str) -> x509.Certificate:
+    der = base64.b64decode(_vector(rel)["TESTCTX"]["CERTIFICATE"])
+    return x509.load_der_x509_certificate(der)
+
+
+def _now(rel: str) -> datetime:
+    clock = _vector(rel)["TESTCTX"]["VALIDATIONCLOCK"]
+    now = parse_date_time(clock) or parse_date_time(clock + "Z")
+    assert now is not None, clock
+    return now
+
+
+@functools.cache
+def _eu_list() -> TrustStore:
+    """Every vector's DSC in one gateway-format list, read as an imported list is."""
+    entries = {}
+    for path in sorted(TESTDATA.rglob("*.json")):
+        rel = path.relative_to(TESTDATA).as_posix()
+        if "CERTIFICATE" not in _vector(rel).get("TESTCTX", {}):
+            continue
+        cert = _dsc(rel)
+        entry = {
+            "certificateType": "DSC",
+            "country": subject_country(cert) or rel.split("/")[0],
+            "kid": base64.b64encode(compute_kid(cert)).decode(),
+            "thumbprint": thumbprint(cert),
+            "timestamp": "2021-06-01T00:00:00Z",
+            "rawData": base64.b64encode(certificate_der(cert)).decode(),
+        }
+        entries[entry["thumbprint"]] = entry
+    return read_trust_list(json.dumps(list(entries.values())).encode(), name="eu-vectors.json")
+
+
+def _vector_files() -> list[str]:
+    if not TESTDATA.is_dir():
+        return []
+    return sorted(
+        rel
+        for path in TESTDATA.rglob("*.json")
+        if "CERTIFICATE" in _vector(rel := path.relative_to(TESTDATA).as_posix())["TESTCTX"]
+    )
+
+
+def _excused(rel: str, flags: tuple[str, ...]) -> bool:
+    return any(
+        _lookup(KNOWN_WRONG, rel, flag) or _lookup(NOT_ASSERTED, rel, flag) for flag in flags
+    )
+
+
+@pytest.mark.parametrize("rel", _vector_files())
+def test_vector_with_every_countrys_trust_list(rel: str) -> None:
+    """Trusting the list of all countries' DSCs, a vector verifies or fails a check whose
+    flag its expected results set to false (or leave out: that step is not tested with the
+    file); a kid in no list is never called forged."""
+    expected = _vector(rel)["EXPECTEDRESULTS"]
+    report = verify(_vector(rel)["PREFIX"], trust=_eu_list(), now=_now(rel))
+    for check in report.checks:
+        if check.ok or check.name == "rules":  # rules: the destination's policy, no flag
+            continue
+        flags = FLAGS_FOR_CHECK[check.name]
+        named = any(expected.get(flag) is False for flag in flags)
+        untested = all(flag not in expected for flag in flags)
+        assert named or untested or _excused(rel, flags), (check, expected)
+    if report.error is not None and report.error.code == "kid_unknown":
+        assert report.check("signature") is None
+    if report.valid:
+        assert report.trust_list is not None
+        assert report.trust_list.name == "eu-vectors.json"
+
+
+@pytest.mark.parametrize("rel", _vector_files())
+def test_vector_whose_issuer_is_in_no_list_cannot_be_checked(rel: str) -> None:
+    """Without its own DSC in the list, a vector that verifies with it is "cannot check
+    this issuer" (kid_unknown), never a failed signature."""
+    expected = _vector(rel)["EXPECTEDRESULTS"]
+    if expected.get("EXPECTEDVERIFY") is not True or _excused(rel, ("EXPECTEDVERIFY",)):
+        pytest.skip("the vector is not expected to verify with its DSC")
+    own = certificate_der(_dsc(rel))
+    others = [
+        entry.certificate
+        for kid_entries in (_eu_list().candidates(kid) for kid in _all_kids())
+        for entry in kid_entries
+        if certificate_der(entry.certificate) != own
+    ]
+    report = verify(_vector(rel)["PREFIX"], trust=others, now=_now(rel))
+    assert report.error is not None
+    assert report.error.code == "kid_unknown", report.error
+    assert report.check("signature") is None
+    other_failures = [c for c in report.checks if not c.ok and c.name != "kid"]
+    assert report.verdict == ("invalid" if other_failures else "issuer_unknown")
+
+
+@functools.cache
+def _all_kids() -> tuple[bytes, ...]:
+    return tuple(sorted({compute_kid(_dsc(rel)) for rel in _vector_files()}))

@@ -47,10 +47,34 @@
   }
 
   /* ---- drawing the outcome ---- */
+  /* The text for people of an error code (messages.js, from verifier/messages.py); the
+     technical message stays in the JSON report. */
+  function codeText(code, fallback) {
+    if (code && window.DCC.has("reason." + code)) return t("reason." + code);
+    return String(fallback || code || "");
+  }
   function reasonText(error) {
     if (!error) return "";
-    if (window.DCC.has("reason." + error.code)) return t("reason." + error.code);
-    return String(error.message || error.code);
+    return codeText(error.code, error.message);
+  }
+  /* The failure to name: the first one, unless that is only "issuer unknown" beside a
+     failure that makes the certificate invalid whoever issued it (e.g. expired). */
+  function shownError(report) {
+    const error = report.error;
+    if (!error || error.code !== "kid_unknown" || report.verdict !== "invalid") return error;
+    const other = (report.checks || []).find((check) => !check.ok && check.code && check.code !== "kid_unknown");
+    return other ? { check: other.name, code: other.code, message: other.detail } : error;
+  }
+  function trustText(report) {
+    const list = report.trust_list;
+    if (!list) {
+      const signature = (report.checks || []).find((check) => check.name === "signature");
+      return signature && signature.ok ? t("verify.ownKey") : "";
+    }
+    if (!list.updated_at) return t("verify.trustListUndated", { name: list.name });
+    const updated = new Date(list.updated_at);
+    const days = Math.max(0, Math.floor((Date.now() - updated.getTime()) / 86400000));
+    return t("verify.trustListAge", { name: list.name, date: window.DCC.formatLocal(list.updated_at), count: days });
   }
   function row(list, labelKey, value) {
     if (value === undefined || value === null || value === "") return;
@@ -88,13 +112,15 @@
     row(list, "verify.uvci", test.ci);
     row(list, "verify.issuedAt", report.issued_at ? window.DCC.formatLocal(report.issued_at) : "");
     row(list, "verify.expiresAt", report.expires_at ? window.DCC.formatLocal(report.expires_at) : "");
+    row(list, "verify.trustList", trustText(report));
   }
   function drawChecks(report) {
     const items = (report.checks || []).map((check) => {
       const name = window.DCC.has("check." + check.name) ? t("check." + check.name) : check.name;
       const mark = check.ok ? "✓" : "✗";
       const state = t(check.ok ? "verify.passed" : "verify.failed");
-      const text = mark + " " + name + ": " + state + (check.detail ? " (" + check.detail + ")" : "");
+      const detail = check.ok ? check.detail : codeText(check.code, check.detail);
+      const text = mark + " " + name + ": " + state + (detail ? " (" + detail + ")" : "");
       return window.DCC.element("li", { class: check.ok ? "ok" : "bad", text });
     });
     $("checks").replaceChildren(...items);
@@ -109,20 +135,30 @@
       $("verdict").hidden = true;
       window.DCC.fill($("verdict-reason"), window.DCC.failureMessage(shown.failure));
       $("unverified").hidden = true;
+      $("unconfirmed").hidden = true;
       $("details-card").hidden = true;
       $("checks").replaceChildren();
       $("checks").closest(".card").hidden = true;
     } else {
       const report = shown.report;
-      box.className = "verdict " + (report.valid ? "valid" : "invalid");
+      const verdict = report.verdict || (report.valid ? "valid" : "invalid");
+      const unknown = verdict === "issuer_unknown";
+      box.className = "verdict " + (unknown ? "unknown" : report.valid ? "valid" : "invalid");
       $("verdict").hidden = false;
-      window.DCC.fill($("verdict"), (report.valid ? "✓ " : "✗ ") + t(report.valid ? "verify.valid" : "verify.invalid"));
+      const word = unknown ? "? " + t("verify.unknown") : (report.valid ? "✓ " : "✗ ") + t(report.valid ? "verify.valid" : "verify.invalid");
+      window.DCC.fill($("verdict"), word);
+      const error = shownError(report);
       const reason = report.valid
         ? t("verify.validNote")
-        : t("verify.reason", { reason: reasonText(report.error) });
-      const code = report.error ? window.DCC.element("span", { class: "code", text: report.error.check + " · " + report.error.code }) : null;
+        : unknown
+          ? t("verify.unknownNote")
+          : t("verify.reason", { reason: reasonText(error) });
+      const code = error ? window.DCC.element("span", { class: "code", text: error.check + " · " + error.code }) : null;
       window.DCC.fill($("verdict-reason"), reason, ...(code ? [" ", code] : []));
-      $("unverified").hidden = report.verified !== false;
+      /* An issuer in no list was never checked: "not confirmed", not "may be forged". */
+      const uncheckable = (report.checks || []).some((check) => check.code === "kid_unknown");
+      $("unverified").hidden = report.verified !== false || uncheckable;
+      $("unconfirmed").hidden = !(report.verified === false && uncheckable);
       drawDetails(report);
       drawChecks(report);
       $("checks").closest(".card").hidden = false;

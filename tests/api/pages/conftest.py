@@ -92,6 +92,8 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
         valuesets_file=root / "valuesets.json",
         rate_pharmacist=Rate.parse("600/minute"),
         rate_verify=Rate.parse("600/minute"),
+        trust_lists=(root / "trust",),  # imported trust lists (issue 16): read every 50 ms
+        trust_lists_refresh=0.05,
     )
     account = add_account(settings.database_url, name="Pharmacie du Centre", role="pharmacist")
     port = _free_port()
