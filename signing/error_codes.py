@@ -229,6 +229,12 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "serve_usage",
         }
     ),
+    # verifier/certlogic/, verifier/destination/: CertLogic and the destination's rules
+    "destination_rules": frozenset(
+        {
+            "certlogic_error",
+        }
+    ),
 }
 
 ERROR_CODES: Final[frozenset[str]] = frozenset().union(*GROUPS.values())
