@@ -233,6 +233,12 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
     "destination_rules": frozenset(
         {
             "certlogic_error",
+            "rules_invalid",
+            "rule_failed",
+            "rule_open",
+            "rules_unavailable",
+            "at_invalid",
+            "lang_invalid",
         }
     ),
 }
