@@ -68,6 +68,8 @@ class Settings:
     max_batch_items: int = 1000
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
+    # Destination rules: rule files (EU gateway format) added to the packaged LU rules.
+    rules_dir: Path | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -110,6 +112,7 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            rules_dir=reader.get("RULES_DIR", Path, None),
         )
         reader.raise_problems()
         return settings

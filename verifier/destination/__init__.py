@@ -14,6 +14,7 @@ from verifier.destination.check import (
     DestinationReport,
     check_destination,
     default_rule_set,
+    load_rule_set,
     read_destination,
 )
 from verifier.destination.engine import RuleOutcome, RuleResult, RuleSet
@@ -32,6 +33,7 @@ __all__ = [
     "check_destination",
     "default_rule_set",
     "load_rule_file",
+    "load_rule_set",
     "load_rules",
     "read_destination",
 ]

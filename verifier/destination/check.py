@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from signing.errors import FieldError, RequestInvalid
@@ -31,7 +32,7 @@ from verifier.destination.engine import (
     external_parameters,
     packaged_value_sets,
 )
-from verifier.destination.load import packaged_rules
+from verifier.destination.load import load_rules, packaged_rules
 
 __all__ = [
     "LANGUAGES",
@@ -39,6 +40,7 @@ __all__ = [
     "DestinationReport",
     "check_destination",
     "default_rule_set",
+    "load_rule_set",
     "read_destination",
 ]
 
@@ -52,6 +54,11 @@ _MAX_AT_CHARS: Final = 40
 def default_rule_set() -> RuleSet:
     """The packaged rules alone (Luxembourg's)."""
     return RuleSet(packaged_rules())
+
+
+def load_rule_set(folders: Iterable[Path]) -> RuleSet:
+    """The packaged rules plus every rule file under ``folders`` (``DCC_RULES_DIR``)."""
+    return RuleSet((*packaged_rules(), *load_rules(folders)))
 
 
 @functools.cache
@@ -154,7 +161,7 @@ def read_destination(
     """
     errors: list[FieldError] = []
     moment: datetime | None = None
-    if at is not None and at != "":
+    if at is not None:
         found = _at(at)
         if isinstance(found, FieldError):
             errors.append(found)
@@ -164,7 +171,7 @@ def read_destination(
         message = f"must be one of {', '.join(sorted(LANGUAGES))}"
         errors.append(FieldError("lang", "lang_invalid", message))
     destination: Destination | None = None
-    if country is not None and country != "":
+    if country is not None:
         if not isinstance(country, str) or not _COUNTRY.fullmatch(country):
             message = "must be an ISO 3166-1 alpha-2 country code, such as IT"
             errors.append(FieldError("country", "country_invalid", message))
