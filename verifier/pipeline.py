@@ -320,6 +320,7 @@ class _Run:
             expires_at=claims.expires_at,
             issuer_country=claims.iss,
             kid=kid,
+            devices=self.devices,
         )
         country, results = destination.country, found.results
         failed = [result for result in results if result.outcome == "fail"]

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from hcert.valuesets import DEVICE_VALUESET_ID, DeviceRegistry
 from signing.errors import FieldError, RequestInvalid
 from verifier.destination.engine import (
     RuleOutcome,
@@ -64,6 +65,12 @@ def load_rule_set(folders: Iterable[Path]) -> RuleSet:
 @functools.cache
 def _value_sets() -> Mapping[str, Sequence[str]]:
     return packaged_value_sets()
+
+
+def _value_sets_with(devices: DeviceRegistry | None) -> Mapping[str, Sequence[str]]:
+    if devices is None or not devices.configured:
+        return _value_sets()
+    return {**_value_sets(), DEVICE_VALUESET_ID: [device.id for device in devices.devices()]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +123,13 @@ def check_destination(
     expires_at: datetime,
     issuer_country: str | None,
     kid: bytes | None,
+    devices: DeviceRegistry | None = None,
 ) -> DestinationReport:
-    """Select ``destination``'s rules for this certificate at ``at`` and evaluate them."""
+    """Select ``destination``'s rules for this certificate at ``at`` and evaluate them.
+
+    ``external.valueSets`` holds the value sets this package ships; a configured
+    ``devices`` list (``DCC_VALUESETS_FILE``) replaces the packaged RAT device value set.
+    """
     rules = destination.rules.select(
         country=destination.country,
         certificate_type=certificate_type,
@@ -128,7 +140,7 @@ def check_destination(
     external = external_parameters(
         validation_clock=at,
         country=destination.country,
-        value_sets=_value_sets(),
+        value_sets=_value_sets_with(devices),
         issued_at=issued_at,
         expires_at=expires_at,
         issuer_country=issuer_country,

@@ -3,13 +3,14 @@ operator's rule file, decide the ``rules`` check and fill the report's ``destina
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
+from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT, DeviceRegistry
 from issuer.issuer import IssuedCertificate, IssuerConfig
 from keys.load import SigningKeys
 from signing.errors import RequestInvalid
@@ -188,3 +189,39 @@ def test_read_destination_refuses_bad_values() -> None:
         "country_invalid",
         "lang_invalid",
     ]
+
+
+def test_a_configured_device_list_is_the_device_value_set(
+    build_issuer: IssuerFactory, es256_keys: SigningKeys, tmp_path: Path
+) -> None:
+    in_list = {
+        "in": [
+            {"var": "payload.t.0.ma"},
+            {"var": "external.valueSets.covid-19-lab-test-manufacturer-and-name"},
+        ]
+    }
+    write_rules(tmp_path, "it.json", rule(Logic=in_list))
+    rules = RuleSet(tuple(load_rules([tmp_path])))
+    issued = _issue(build_issuer, es256_keys)  # device 1232, in the packaged EU list
+    now = SAMPLED + timedelta(hours=2)
+    destination = Destination("IT", rules=rules)
+    trust = [es256_keys.certificate]
+    assert verify(issued.hc1, trust=trust, now=now, destination=destination).valid
+    other = DeviceRegistry.from_file(_device_list(tmp_path, ["1065"]))
+    report = verify(issued.hc1, trust=trust, now=now, destination=destination, devices=other)
+    assert report.error.code == "rule_failed"
+
+
+def _device_list(folder: Path, ids: list[str]) -> Path:
+    path = folder / "devices.json"
+    values = {i: {"display": f"Device {i}", "active": True} for i in ids}
+    path.write_text(
+        json.dumps(
+            {
+                "valueSetId": "covid-19-lab-test-manufacturer-and-name",
+                "valueSetDate": "2021-07-01",
+                "valueSetValues": values,
+            }
+        )
+    )
+    return path
