@@ -4,7 +4,9 @@ country's rules shows INVALID with the rule's description, in English and in Fre
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from issuer.request import DESIGN_EXAMPLE
+
+I18N = Path(__file__).resolve().parents[3] / "api" / "pages" / "static" / "i18n.js"
 
 LOCAL_INPUT = """(iso) => {
   const d = new Date(iso);
@@ -28,6 +32,7 @@ TEXTS = {
         "not_met": "(not met)",
         "met": "(met)",
         "country": "Luxembourg (LU)",
+        "label": "Country you travel to",
     },
     "fr": {
         "invalid": "✗ NON VALIDE",
@@ -37,6 +42,7 @@ TEXTS = {
         "not_met": "(non respectée)",
         "met": "(respectée)",
         "country": "Luxembourg (LU)",
+        "label": "Pays de destination",
     },
 }
 
@@ -64,6 +70,7 @@ def test_a_certificate_that_fails_the_destinations_rules(
     page = browse.page
     browse.goto("/verify")
     page.click(f"button[data-lang={lang}]")
+    expect(page.locator("label[for=country]")).to_have_text(texts["label"])
     page.select_option("#country", "LU")
     expect(page.locator("#country option:checked")).to_have_text(texts["country"])
     arrival = rat["sampled"] + timedelta(hours=30)  # technically valid, older than 24 h
@@ -115,3 +122,12 @@ def test_a_country_without_rules_cannot_be_confirmed(browse: Any, rat: dict[str,
     expect(page.locator("#verdict")).to_have_text("✗ INVALID")
     expect(page.locator("#verdict-reason")).to_contain_text("No rules of IT are available")
     browse.assert_clean()
+
+
+def test_no_text_key_is_defined_twice_in_a_language() -> None:
+    """A repeated key silently replaces the first text (a label once read "Member State")."""
+    source = I18N.read_text(encoding="utf-8")
+    for block in re.split(r"\n  [a-z]{2}: \{", source)[1:]:
+        keys = re.findall(r'^    "([^"]+)":', block, flags=re.MULTILINE)
+        assert len(keys) > 50
+        assert sorted({key for key in keys if keys.count(key) > 1}) == []
