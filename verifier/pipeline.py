@@ -322,29 +322,11 @@ class _Run:
             kid=kid,
             devices=self.devices,
         )
-        country, results = destination.country, found.results
-        failed = [result for result in results if result.outcome == "fail"]
-        undecided = [result for result in results if result.outcome == "open"]
-        if failed:
-            ids = ", ".join(result.rule.identifier for result in failed)
-            first = failed[0].rule
-            self.failed(
-                "rules",
-                "rule_failed",
-                f"{first.identifier}: {first.description('en')}",
-                f"{country}: failed {ids}",
-            )
-        elif undecided:
-            ids = ", ".join(result.rule.identifier for result in undecided)
-            self.failed("rules", "rule_open", f"{country}: cannot decide rule {ids}")
-        elif not results:
-            message_ = (
-                f"no {country} rule for {self.cert_type} certificates is loaded "
-                f"for {format_instant(self.now)}"
-            )
-            self.failed("rules", "rules_unavailable", message_)
+        violation = found.violation(self.cert_type)
+        if violation is None:
+            self.passed("rules", found.summary())
         else:
-            self.passed("rules", f"{country}: {len(results)} rules passed")
+            self.failed("rules", violation.code, violation.message, found.summary())
 
 
 def verify(

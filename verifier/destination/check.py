@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from hcert.valuesets import DEVICE_VALUESET_ID, DeviceRegistry
 from signing.errors import FieldError, RequestInvalid
+from verifier.dates import format_instant
 from verifier.destination.engine import (
     RuleOutcome,
     RuleResult,
@@ -34,6 +35,7 @@ from verifier.destination.engine import (
     packaged_value_sets,
 )
 from verifier.destination.load import load_rules, packaged_rules
+from verifier.rules import RuleViolation
 
 __all__ = [
     "LANGUAGES",
@@ -101,6 +103,35 @@ class DestinationReport:
         if "fail" in outcomes:
             return "fail"
         return "pass" if outcomes == {"pass"} else "open"
+
+    def violation(self, certificate_type: str) -> RuleViolation | None:
+        """Why the ``rules`` check fails (English), or None when the outcome is pass."""
+        failed = [result.rule for result in self.results if result.outcome == "fail"]
+        undecided = [result.rule.identifier for result in self.results if result.outcome == "open"]
+        if failed:
+            first = failed[0]
+            return RuleViolation("rule_failed", f"{first.identifier}: {first.description('en')}")
+        if undecided:
+            message = f"{self.country}: cannot decide rule {', '.join(undecided)}"
+            return RuleViolation("rule_open", message)
+        if not self.results:
+            when = format_instant(self.at)
+            message = (
+                f"no {self.country} rule for {certificate_type} certificates is loaded for {when}"
+            )
+            return RuleViolation("rules_unavailable", message)
+        return None
+
+    def summary(self) -> str:
+        """The ``rules`` check's detail: ``LU: 4 rules passed`` or the failed/open rules."""
+        if self.outcome == "pass":
+            return f"{self.country}: {len(self.results)} rules passed"
+        parts = []
+        for outcome, label in (("fail", "failed"), ("open", "open")):
+            ids = [r.rule.identifier for r in self.results if r.outcome == outcome]
+            if ids:
+                parts.append(f"{label} {', '.join(ids)}")
+        return f"{self.country}: {'; '.join(parts) or 'no rule applies'}"
 
     def to_dict(self) -> dict[str, Any]:
         """``{"country", "at", "language", "result", "rules": [...]}``."""

@@ -50,6 +50,7 @@ def test_a_50_hour_old_rat_fails_luxembourgs_rule(
     assert [c.name for c in report.checks if not c.ok] == ["rules"]  # technically fine
     assert report.error.code == "rule_failed"
     assert report.error.message.startswith("TR-LU-0002: The sample for an antigen test")
+    assert report.check("rules").detail == "LU: failed TR-LU-0002"
     out = report.to_dict()["destination"]
     assert out["country"] == "LU"
     assert out["result"] == "fail"
@@ -120,6 +121,7 @@ def test_an_operators_rules_decide_and_an_undecidable_rule_is_open(
     issued = _issue(build_issuer, es256_keys)
     report = _verify(issued, es256_keys, 30, country="IT", rules=rules)
     assert report.error.code == "rule_open"
+    assert report.check("rules").detail == "IT: open TR-IT-0002"
     results = report.to_dict()["destination"]["rules"]
     assert [(r["id"], r["result"]) for r in results] == [
         ("TR-IT-0001", "pass"),
