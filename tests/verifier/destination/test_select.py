@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.verifier.destination.rule_files import rule, write_rules
-from verifier.destination import RuleSet, load_rules
+from verifier.destination import RuleSet, load_rule_set, load_rules
 
 
 def _rules(tmp_path: Path) -> RuleSet:
@@ -60,3 +60,22 @@ def test_type_region_country_and_invalidation(tmp_path: Path) -> None:
     # Invalidation rules are the issuing country's, whatever the destination
     assert ("IR-IT-0001", "1.0.0") in _select(rules, at, country="FR", issuer_country="IT")
     assert ("IR-IT-0001", "1.0.0") not in _select(rules, at, issuer_country="FR")
+
+
+def test_an_operators_copy_of_a_packaged_rule_replaces_it(tmp_path: Path) -> None:
+    own = rule(
+        Identifier="TR-LU-0001", Country="LU", Version="1.0.0", ValidFrom="2021-07-16T12:00:00Z"
+    )
+    path = write_rules(tmp_path, "lu.json", own)
+    rules = load_rule_set([tmp_path])
+    chosen = rules.select(
+        country="LU", certificate_type="test", at=datetime(2022, 1, 1, tzinfo=UTC)
+    )
+    assert [r.identifier for r in chosen] == [
+        "TR-LU-0001",
+        "TR-LU-0002",
+        "TR-LU-0003",
+        "TR-LU-0004",
+    ]
+    assert chosen[0].source == str(path)
+    assert len(rules.rules) == 5
