@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, TypeVar, TypeVarTuple
 
@@ -45,6 +45,7 @@ from signing.signer import LocalSigner
 from store import Store
 from store.errors import StoreUnavailable
 from verifier import TrustStore
+from verifier.destination import RuleSet, default_rule_set, load_rule_set
 
 __all__ = [
     "BATCH_THREADS",
@@ -54,6 +55,7 @@ __all__ = [
     "Resources",
     "build_issuing_runtime",
     "load_devices",
+    "load_rules",
     "open_resources",
     "purge_idempotency_keys",
 ]
@@ -90,6 +92,11 @@ def load_devices(settings: Settings) -> DeviceRegistry:
     if settings.valuesets_file is None:
         return DeviceRegistry.format_only()
     return DeviceRegistry.from_file(settings.valuesets_file)
+
+
+def load_rules(settings: Settings) -> RuleSet:
+    """The destination rules: the packaged LU rules plus ``DCC_RULES_DIR``'s files."""
+    return load_rule_set([settings.rules_dir] if settings.rules_dir else [])
 
 
 def build_issuing_runtime(
@@ -150,6 +157,8 @@ class Resources:
     def verification_trust(self) -> TrustStore:
         """What ``/v1/verify`` trusts: the own keys (:attr:`trust`) and the imported lists."""
         return self.trust_lists.with_own(self.trust)
+
+    rules: RuleSet = field(default_factory=default_rule_set)
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -235,6 +244,7 @@ async def open_resources(
     """
     now = clock or _utc_now
     runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
+    rules = load_rules(settings)
     metrics.track_pool(runtime.pool)
     trust_lists = ImportedTrustLists.open(settings)  # raises for a bad list
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
@@ -294,4 +304,5 @@ async def open_resources(
             asyncio.create_task(trust_lists.keep_fresh()),
         ],
         trust_lists=trust_lists,
+        rules=rules,
     )

@@ -72,6 +72,8 @@ class Settings:
     trust_lists: tuple[Path, ...] = (Path("var/trust"),)
     trust_list_keys: tuple[Path, ...] = ()
     trust_lists_refresh: float = 5.0
+    # Destination rules: rule files (EU gateway format) added to the packaged LU rules.
+    rules_dir: Path | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -119,6 +121,7 @@ class Settings:
             trust_lists_refresh=reader.get(
                 "TRUST_LISTS_REFRESH_SECONDS", _trust_refresh, cls.trust_lists_refresh
             ),
+            rules_dir=reader.get("RULES_DIR", Path, None),
         )
         reader.raise_problems()
         return settings

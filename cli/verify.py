@@ -1,6 +1,7 @@
 """``dcc verify``: verify HC1 strings or QR image files against trusted DSC certificates.
 
-``dcc verify [--trust F]… [--trust-key PEM]… [--at ISO] [--json] [--profile NAME] INPUT…``
+``dcc verify [--trust F]… [--trust-key PEM]… [--at ISO] [--country CC [--lang L]
+[--rules-dir D]…] [--json] [--profile NAME] INPUT…``
 
 INPUT is an ``HC1:`` string, a file holding one (surrounding whitespace is ignored) or a
 QR image, or ``-`` for standard input. An argument that is not an existing file and looks
@@ -9,13 +10,19 @@ prefix is reported like any other invalid certificate. ``--trust`` (repeatable) 
 PEM, DER or base64-DER certificate or a trust-list JSON; with ``--trust-key`` (a publisher's
 public key) a German two-line signed list must carry a signature that key verifies.
 ``--at`` is the validation time (ISO 8601; UTC when it has no offset; default now).
+``--country`` checks the certificate against that arrival country's business rules at that
+time (Luxembourg's ship with the package; ``--rules-dir``, repeatable, and
+``DCC_RULES_DIR`` add rule files), instead of the fixed ``--profile``; ``--lang`` chooses
+the language of the rule descriptions.
 
 Output: with ``--json`` one JSON report per input, one per line; otherwise ``VALID``,
 ``UNKNOWN ISSUER: <message>`` (no trust list has the kid: it cannot be checked, which does
 not make it forged) or ``INVALID: <check>: <message>`` per input (prefixed with the input's
 name when there are several). Exit 0 when every input is valid, 1 when any is not (invalid
 or of an unknown issuer), 2 for a usage error (no trust given, an unreadable trust or input
-file, a bad ``--at``), with one line on stderr.
+file, a bad ``--at``, ``--country`` or rule file), with one line on stderr. Without
+``--json``, an input checked against a destination prints one more line per rule that did
+not pass (``  TR-LU-0002 fail: …``).
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from signing.errors import KeyMaterialError
+from signing.errors import ConfigError, KeyMaterialError, RequestInvalid
 from verifier import PROFILES, TrustStore, VerificationReport, profile_by_name, verify
+from verifier.destination import LANGUAGES, Destination, load_rule_set, read_destination
 from verifier.qr_read import MAX_IMAGE_BYTES
 from verifier.source import is_image
 from verifier.trust_lists import load_signer_keys, read_trust_list_file
@@ -82,6 +90,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="business rules for test certificates (default: LU_2021_07)",
     )
+    parser.add_argument(
+        "--country", metavar="CC", help="destination country: check against its rules (e.g. IT)"
+    )
+    parser.add_argument(
+        "--lang", choices=sorted(LANGUAGES), default=None, help="language of rule descriptions"
+    )
+    parser.add_argument(
+        "--rules-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="D",
+        help="folder of rule files (EU gateway format) added to the packaged ones (repeatable)",
+    )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="HC1 string, file, or -")
     parser.set_defaults(handler=run_verify)
 
@@ -94,6 +116,35 @@ def _validation_time(text: str | None) -> datetime:
     except ValueError:
         raise UsageError(f"--at {text!r} is not an ISO 8601 date-time") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _destination(args: argparse.Namespace) -> Destination | None:
+    if args.country is None:
+        return None
+    from api.settings import Settings
+
+    folders = list(args.rules_dir)
+    try:
+        rules_dir = Settings.from_env().rules_dir
+        rules = load_rule_set([*folders, rules_dir] if rules_dir else folders)
+        destination, _ = read_destination(args.country, None, args.lang, rules=rules)
+    except RequestInvalid as exc:
+        raise UsageError(f"--country {args.country!r}: {exc.errors[0].message}") from None
+    except ConfigError as exc:
+        raise UsageError(exc.message) from None
+    return destination
+
+
+def _rule_lines(report: VerificationReport) -> list[str]:
+    destination = report.destination
+    if destination is None:
+        return []
+    return [
+        f"  {result.rule.identifier} {result.outcome}: "
+        f"{result.rule.description(destination.language)}"
+        for result in destination.results
+        if result.outcome != "pass"
+    ]
 
 
 def _read_limited(source: str) -> bytes:
@@ -174,18 +225,20 @@ def run_verify(args: argparse.Namespace) -> int:
         now = _validation_time(args.at)
         store = _trust(args.trust, args.trust_key)
         inputs = _inputs(args.inputs)
+        destination = _destination(args)
     except UsageError as exc:
         print(f"dcc verify: error: {exc}", file=sys.stderr)
         return 2
     profile = profile_by_name(args.profile) if args.profile else None
     all_valid = True
     for item in inputs:
-        report = verify(item.data, trust=store, now=now, profile=profile)
+        report = verify(item.data, trust=store, now=now, profile=profile, destination=destination)
         all_valid = all_valid and report.valid
         if args.json:
             line = json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":"))
         else:
             summary = _summary(report)
             line = f"{item.label}: {summary}" if len(inputs) > 1 else summary
+            line = "\n".join([line, *_rule_lines(report)])
         print(line)
     return 0 if all_valid else 1

@@ -232,6 +232,18 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "serve_usage",
         }
     ),
+    # verifier/certlogic/, verifier/destination/: CertLogic and the destination's rules
+    "destination_rules": frozenset(
+        {
+            "certlogic_error",
+            "rules_invalid",
+            "rule_failed",
+            "rule_open",
+            "rules_unavailable",
+            "at_invalid",
+            "lang_invalid",
+        }
+    ),
 }
 
 ERROR_CODES: Final[frozenset[str]] = frozenset().union(*GROUPS.values())

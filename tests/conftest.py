@@ -28,7 +28,10 @@ from signing.pool import SignerPool
 from signing.signer import LocalSigner
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+SHARED_DIR = next(  # beside the clone; a git worktree finds it beside an ancestor
+    (folder / "shared" for folder in REPO_ROOT.parents if (folder / "shared").is_dir()),
+    REPO_ROOT.parent / "shared",
+)
 TESTDATA_DIR = SHARED_DIR / "dcc-testdata"
 SCHEMA_DIR = SHARED_DIR / "dcc-schema"
 VALUESETS_FILE = (

@@ -84,6 +84,9 @@ CODES_BY_CHECK: Final[dict[CheckName | Literal["any"], tuple[str, ...]]] = {
         "rat_device_missing",
         "rat_device_unknown",
         "rat_device_inactive",
+        "rule_failed",
+        "rule_open",
+        "rules_unavailable",
     ),
     "any": ("internal_error",),
 }
@@ -301,6 +304,21 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
     "rat_device_inactive": {
         "en": "The rapid test device is no longer accepted in the EU.",
         "fr": "Le test rapide utilisé n'est plus accepté dans l'UE.",
+    },
+    "rule_failed": {
+        "en": "A rule of the destination country is not met.",
+        "fr": "Une règle du pays de destination n'est pas respectée.",
+    },
+    "rule_open": {
+        "en": "A rule of the destination country cannot be checked, so acceptance cannot be "
+        "confirmed.",
+        "fr": "Une règle du pays de destination ne peut pas être vérifiée : l'acceptation ne "
+        "peut pas être confirmée.",
+    },
+    "rules_unavailable": {
+        "en": "No rules of the destination country are available for this certificate on that "
+        "date.",
+        "fr": "Aucune règle du pays de destination ne s'applique à ce certificat à cette date.",
     },
     # any
     "internal_error": {

@@ -43,6 +43,7 @@ from signing.algorithms import ALG_NAMES
 from signing.cose import Sign1, parse_sign1, verify_sign1
 from signing.errors import DccError, DecodeError, KeyMaterialError, SignatureError
 from verifier.dates import format_instant
+from verifier.destination import Destination, DestinationReport, check_destination
 from verifier.report import (
     Check,
     CheckName,
@@ -73,8 +74,11 @@ class _Run:
         now: datetime,
         profile: RulesProfile,
         devices: DeviceRegistry | None,
+        destination: Destination | None = None,
     ) -> None:
         self.store, self.now, self.profile, self.devices = store, now, profile, devices
+        self.destination = destination
+        self.destination_report: DestinationReport | None = None
         self.checks: list[Check] = []
         self.error: ReportError | None = None
         self.current: CheckName = "prefix"
@@ -118,6 +122,7 @@ class _Run:
             cert_type=self.cert_type,
             payload=self._payload(),
             trust_list=self.signer.source if self.signer is not None else None,
+            destination=self.destination_report,
         )
 
     def _payload(self) -> VerifiedPayload | None:
@@ -148,7 +153,10 @@ class _Run:
         schema_ok = self._schema(self.claims.dcc)
         if self.signer is not None and self.cert_type is not None:
             self._key_usage(self.signer, self.cert_type)
-        if self.cert_type == "test" and schema_ok:
+        if self.destination is not None:
+            if schema_ok and self.cert_type is not None:
+                self._destination_rules(self.destination, self.claims, message)
+        elif self.cert_type == "test" and schema_ok:
             self._rules(self.claims.dcc["t"][0])
 
     def _decode(self, data: object) -> Sign1 | None:
@@ -303,6 +311,28 @@ class _Run:
         else:
             self.failed("rules", violation.code, violation.message)
 
+    def _destination_rules(self, destination: Destination, claims: Claims, message: Sign1) -> None:
+        """The destination's CertLogic rules (verifier.destination) as the ``rules`` check."""
+        self.current = "rules"
+        assert self.cert_type is not None  # the caller checked
+        kid = message.kid if isinstance(message.kid, bytes) else None
+        self.destination_report = found = check_destination(
+            destination,
+            payload=claims.dcc,
+            certificate_type=self.cert_type,
+            at=self.now,
+            issued_at=claims.issued_at,
+            expires_at=claims.expires_at,
+            issuer_country=claims.iss,
+            kid=kid,
+            devices=self.devices,
+        )
+        violation = found.violation(self.cert_type)
+        if violation is None:
+            self.passed("rules", found.summary())
+        else:
+            self.failed("rules", violation.code, violation.message, found.summary())
+
 
 def verify(
     data: InputData,
@@ -311,18 +341,21 @@ def verify(
     now: datetime,
     profile: RulesProfile | None = None,
     devices: DeviceRegistry | None = None,
+    destination: Destination | None = None,
 ) -> VerificationReport:
     """Verify an HC1 string (or the bytes of a QR image, or ASCII bytes of HC1 text).
 
     ``trust`` holds the accepted DSCs; ``now`` (timezone-aware) is the validation time;
     ``profile`` the business rules for test certificates (default ``LU_2021_07``);
-    ``devices`` an optional RAT device registry. Never raises for bad ``data``: every
+    ``devices`` an optional RAT device registry. With a ``destination`` the ``rules`` check
+    is that country's CertLogic rules at ``now`` (for every DCC type) instead of
+    ``profile``, and the report gains ``destination``. Never raises for bad ``data``: every
     failure is in the report. Raises ``ValueError`` for a naive ``now`` (a caller bug).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     store = trust if isinstance(trust, TrustStore) else TrustStore.from_certificates(trust)
-    run = _Run(store, now, profile or DEFAULT_PROFILE, devices)
+    run = _Run(store, now, profile or DEFAULT_PROFILE, devices, destination)
     try:
         run.execute(data)
     except Exception as exc:  # last line of defence: a bug still yields a report

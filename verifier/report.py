@@ -48,7 +48,8 @@ schema      ``schema_wrong_type``, ``schema_missing_field``, ``schema_pattern``,
 key_usage   ``key_usage_mismatch``, ``certificate_eku_invalid``
 rules       ``test_type_unknown``, ``test_result_not_negative``, ``sample_in_future``,
             ``test_too_old``, ``rat_device_missing``, ``rat_device_unknown``,
-            ``rat_device_inactive``
+            ``rat_device_inactive``; with a destination: ``rule_failed``,
+            ``rule_open``, ``rules_unavailable``
 (any)       ``internal_error``: a bug; reported, never raised
 =========== =====================================================================
 
@@ -60,7 +61,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
+
+if TYPE_CHECKING:
+    from verifier.destination import DestinationReport
 
 from verifier.trust import TrustListInfo
 
@@ -186,6 +190,8 @@ class VerificationReport:
             return "issuer_unknown"
         return "invalid"
 
+    destination: DestinationReport | None = field(default=None, compare=False)
+
     def check(self, name: CheckName) -> Check | None:
         """The check called ``name``, or None when it did not run."""
         for item in self.checks:
@@ -211,4 +217,6 @@ class VerificationReport:
                 out["verified"] = False
         if self.trust_list is not None:
             out["trust_list"] = self.trust_list.to_dict()
+        if self.destination is not None:
+            out["destination"] = self.destination.to_dict()
         return out

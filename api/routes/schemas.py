@@ -92,6 +92,18 @@ class VerifyRequestInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     hc1: str = Field(max_length=MAX_HC1_CHARS, examples=["HC1:6BFOXN..."])
+    country: str | None = Field(
+        None, pattern="^[A-Z]{2}$", description="destination country (its rules)", examples=["LU"]
+    )
+    at: str | None = Field(
+        None,
+        max_length=40,
+        description="validation time (ISO 8601)",
+        examples=["2021-07-20T10:00:00Z"],
+    )
+    lang: Literal["de", "en", "es", "fr", "it", "nl", "pl", "pt"] | None = Field(
+        None, description="language of the rule descriptions (default en)"
+    )
 
 
 class VerifyImageInput(BaseModel):
@@ -131,6 +143,7 @@ class VerificationReportModel(BaseModel):
     certificate: dict[str, Any] | None = None
     verified: bool | None = None
     trust_list: TrustListInfoModel | None = None
+    destination: dict[str, Any] | None = None
 
 
 class TrustListEntry(BaseModel):

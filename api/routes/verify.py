@@ -27,6 +27,7 @@ from api.routes.schemas import (
     multipart_image,
     problems,
 )
+from api.verify_options import OPENAPI_PARAMETERS, split_options, verify_options
 from hcert.hc1 import MAX_HC1_CHARS
 
 __all__ = ["MAX_HC1_CHARS", "router"]
@@ -46,34 +47,42 @@ router = APIRouter(tags=["verification"])
         200: {"model": VerificationReportModel, "description": "the verification report"},
         **problems(400, 413, 415, 422, 429, 500, 503),
     },
-    openapi_extra=json_body(
-        VerifyRequestInput,
-        **{
-            "multipart/form-data": multipart_image(),
-            "image/png": binary_body(),
-            "image/jpeg": binary_body(),
-        },
-    ),
+    openapi_extra={
+        **json_body(
+            VerifyRequestInput,
+            **{
+                "multipart/form-data": multipart_image(),
+                "image/png": binary_body(),
+                "image/jpeg": binary_body(),
+            },
+        ),
+        "parameters": OPENAPI_PARAMETERS,
+    },
 )
 async def verify_certificate(request: Request, resources: ResourcesDep) -> Response:
-    """Verify against this service's own keys and the imported trust lists, now."""
+    """Verify against this service's own keys and the imported trust lists, now or at ``at``;
+    with ``country``, against that destination's rules (api/verify_options.py)."""
     decision = await charge_verification(resources, request)
     settings = resources.settings
     kind = require_media_type(request, _ACCEPTED)
     data: str | bytes
+    options: dict[str, object] = {}
     if kind == "application/json":
-        data = hc1_of(parse_json(await read_body(request, settings.max_body_bytes)), what="verify")
+        body, options = split_options(parse_json(await read_body(request, settings.max_body_bytes)))
+        data = hc1_of(body, what="verify")
     elif kind == "multipart/form-data":
         limit = settings.max_image_bytes + _MULTIPART_OVERHEAD
         data = await read_form_file(request, "image", limit)
     else:
         data = await read_body(request, settings.max_image_bytes)
+    destination, at = verify_options(request, options, resources.rules)
     check = partial(
         verifier.verify,
         data,
         trust=resources.verification_trust(),
-        now=resources.clock(),
+        now=at or resources.clock(),
         devices=resources.devices,
+        destination=destination,
     )
     if isinstance(data, str):
         report = check()

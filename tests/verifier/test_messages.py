@@ -27,6 +27,12 @@ NOT_IN_REPORTS = {
     "trust_list_key_invalid",
     "trust_list_key_missing",
     "trust_list_signature_invalid",
+    # the destination's request fields and rule files: 422s and start-up errors, not reports
+    "at_invalid",
+    "lang_invalid",
+    "country_invalid",
+    "rules_invalid",
+    "certlogic_error",
 }
 TECHNICAL_WORDS = ("zlib", "cbor", "cose", "base45", "kid", "eku", "schema", "internal_error")
 

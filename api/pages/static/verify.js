@@ -16,6 +16,63 @@
   let stream = null;
   let detector = null;
   let scanTimer = 0;
+  let lastSent = null; /* {body, headers}: sent again when the language changes */
+  const COUNTRIES = ["AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"];
+
+  /* ---- destination: country and date go to /v1/verify as query parameters ---- */
+  function fillCountries() {
+    const select = $("country");
+    const chosen = select.value;
+    let names = null;
+    try {
+      names = new Intl.DisplayNames([window.DCC.language], { type: "region" });
+    } catch (e) {
+      names = null;
+    }
+    const options = COUNTRIES.map((code) => ({ code, name: names ? names.of(code) : code }))
+      .sort((a, b) => a.name.localeCompare(b.name, window.DCC.language));
+    select.replaceChildren(select.options[0], ...options.map((item) =>
+      window.DCC.element("option", { value: item.code, text: item.name + " (" + item.code + ")" })));
+    select.value = chosen;
+  }
+  function verifyUrl() {
+    const params = new URLSearchParams();
+    if ($("country").value) {
+      params.set("country", $("country").value);
+      params.set("lang", window.DCC.language);
+    }
+    if ($("at").value) {
+      const moment = new Date($("at").value);
+      if (!Number.isNaN(moment.getTime())) params.set("at", moment.toISOString());
+    }
+    const query = params.toString();
+    return "/v1/verify" + (query ? "?" + query : "");
+  }
+  function drawRules(report) {
+    const destination = report.destination;
+    $("rules-card").hidden = !destination;
+    if (!destination) return;
+    const items = destination.rules.map((rule) => {
+      const mark = rule.result === "pass" ? "✓" : rule.result === "fail" ? "✗" : "?";
+      const state = t(rule.result === "pass" ? "verify.rulePass" : rule.result === "fail" ? "verify.ruleFail" : "verify.ruleOpen");
+      return window.DCC.element("li", {
+        class: rule.result === "pass" ? "ok" : "bad",
+        text: mark + " " + rule.id + ": " + rule.description + " (" + state + ")",
+      });
+    });
+    if (!items.length) items.push(window.DCC.element("li", { class: "bad", text: t("verify.noRules", { country: destination.country }) }));
+    $("rules").replaceChildren(...items);
+  }
+  function destinationReason(report) {
+    const destination = report.destination;
+    const error = report.error;
+    if (!destination || !error || error.check !== "rules") return null;
+    const failed = destination.rules.find((rule) => rule.result === "fail");
+    if (error.code === "rule_failed" && failed) return failed.description;
+    if (error.code === "rules_unavailable") return t("verify.noRules", { country: destination.country });
+    return t("verify.rulesOpen");
+  }
 
   function setStatus(text) {
     window.DCC.fill($("status"), text || "");
@@ -25,7 +82,8 @@
     setStatus(t("verify.checking"));
     $("check").disabled = true;
     try {
-      const result = await window.DCC.call("/v1/verify", {
+      lastSent = { body, headers };
+      const result = await window.DCC.call(verifyUrl(), {
         method: "POST",
         headers: Object.assign({ Accept: "application/json" }, headers),
         body,
@@ -152,7 +210,7 @@
         ? t("verify.validNote")
         : unknown
           ? t("verify.unknownNote")
-          : t("verify.reason", { reason: reasonText(error) });
+          : t("verify.reason", { reason: destinationReason(report) || reasonText(error) });
       const code = error ? window.DCC.element("span", { class: "code", text: error.check + " · " + error.code }) : null;
       window.DCC.fill($("verdict-reason"), reason, ...(code ? [" ", code] : []));
       /* An issuer in no list was never checked: "not confirmed", not "may be forged". */
@@ -161,6 +219,7 @@
       $("unconfirmed").hidden = !(report.verified === false && uncheckable);
       drawDetails(report);
       drawChecks(report);
+      drawRules(report);
       $("checks").closest(".card").hidden = false;
     }
     if (focus) ($("verdict").hidden ? $("verdict-reason") : $("verdict")).focus();
@@ -266,6 +325,11 @@
       $("camera-stop").addEventListener("click", stopCamera);
     }
     document.addEventListener("dcc:language", () => draw(false));
+    fillCountries();
+    document.addEventListener("dcc:language", () => {
+      fillCountries();
+      if (lastSent && shown && shown.report && shown.report.destination) send(lastSent.body, lastSent.headers);
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
