@@ -20,10 +20,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.accounts import Account
 from api.auth import authenticate, bearer_scheme, require_role
-from api.problems import RateLimited
+from api.problems import PermissionDenied, RateLimited
 from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
 from api.runtime import Resources
 from signing.errors import FieldError, RequestInvalid
+from store.members import ISSUING_ROLES
 
 __all__ = [
     "BEARER_SECURITY",
@@ -129,6 +130,11 @@ async def charge_issuance(resources: Resources, account: Account, cost: int) -> 
 
     Returns the account's decision (its headers go on the response).
     """
+    if account.member_role is not None and account.member_role not in ISSUING_ROLES:
+        raise PermissionDenied(
+            f"the {account.member_role} member role may not issue (needs: issuer, org_admin)",
+            code="member_role_forbidden",
+        )
     settings = resources.settings
     rate = account.rate
     if rate is None:

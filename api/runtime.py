@@ -233,7 +233,9 @@ async def open_resources(
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
     try:
         await store.check_schema()
-        accounts = AccountDirectory(store.accounts, refresh_seconds=settings.accounts_refresh)
+        accounts = AccountDirectory(
+            store.accounts, members=store.members, refresh_seconds=settings.accounts_refresh
+        )
         await accounts.load()
     except BaseException:
         await store.close()

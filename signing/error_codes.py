@@ -216,6 +216,16 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "country_mismatch",
         }
     ),
+    # store/members, api/ logins: organisations' members, sessions, access tokens (OIDC)
+    "identity": frozenset(
+        {
+            "kind_invalid",
+            "member_exists",
+            "member_invalid",
+            "member_not_found",
+            "member_role_forbidden",
+        }
+    ),
     # cli/: the dcc command's own usage errors
     "cli": frozenset(
         {
