@@ -28,6 +28,7 @@ from api.accounts import AccountDirectory
 from api.audit import AuditTrail
 from api.issue_queue import IssueQueue
 from api.metrics import Metrics
+from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
@@ -144,6 +145,8 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    identity: IdentityProvider | None = None
+    """The OpenID provider when ``DCC_OIDC_ISSUER`` is set (logins, access tokens)."""
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -187,6 +190,8 @@ class Resources:
                 if self.redis is not None:
                     await self.redis.aclose()
             finally:
+                if self.identity is not None:
+                    await self.identity.close()
                 await self.store.close()
 
 
@@ -287,4 +292,7 @@ async def open_resources(
             asyncio.create_task(accounts.keep_fresh()),
             asyncio.create_task(purge_idempotency_keys(store, now)),
         ],
+        identity=IdentityProvider(settings.oidc, clock=lambda: now().timestamp())
+        if settings.oidc is not None
+        else None,
     )

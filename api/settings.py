@@ -17,6 +17,7 @@ from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.accounts import REFRESH_SECONDS
+from api.oidc_settings import OidcSettings, read_oidc_settings
 from api.ratelimit.rate import Rate
 from hcert.valuesets import PACKAGED_DEVICES_FILE, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
@@ -68,6 +69,7 @@ class Settings:
     max_batch_items: int = 1000
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
+    oidc: OidcSettings | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -110,6 +112,7 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            oidc=read_oidc_settings(reader.env, reader.problems, PREFIX),
         )
         reader.raise_problems()
         return settings
@@ -119,11 +122,11 @@ class _Reader:
     """Collects every problem instead of stopping at the first."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
+        self.env = env
         self.problems: list[str] = []
 
     def text(self, name: str) -> str | None:
-        value = self._env.get(PREFIX + name)
+        value = self.env.get(PREFIX + name)
         return value.strip() if value is not None else None
 
     def get(self, name: str, parse: Callable[[str], T], default: T) -> T:

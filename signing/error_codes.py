@@ -224,6 +224,10 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "member_invalid",
             "member_not_found",
             "member_role_forbidden",
+            "access_token_invalid",
+            "csrf_token_invalid",
+            "login_invalid",
+            "oidc_unavailable",
         }
     ),
     # cli/: the dcc command's own usage errors
