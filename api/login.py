@@ -18,6 +18,7 @@ replica refreshes within a second.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -49,6 +50,7 @@ CSRF_HEADER: Final = "x-csrf-token"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_COOKIE_CHARS: Final = 100
 _MAX_RETURN_CHARS: Final = 200
+_LOGGER = logging.getLogger("dcc.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +101,16 @@ async def begin_login(resources: Resources, request: Request, return_to: str | N
 
 
 async def finish_login(
-    resources: Resources, request: Request, code: str, state: str
+    resources: Resources, request: Request, code: str, state: str, iss: str | None = None
 ) -> tuple[str, str]:
-    """Finish a login at the callback: (session cookie token, where to return)."""
+    """Finish a login at the callback: (session cookie token, where to return).
+
+    ``iss`` (RFC 9207), when the provider sends it, must be ours (mix-up defence)."""
     provider = identity_of(resources)
     if not code or not state or len(code) > 2048 or len(state) > 256:
         raise AuthenticationFailed("the login answer is incomplete", code="login_invalid")
+    if iss is not None and iss != provider.settings.issuer:
+        raise AuthenticationFailed("the login answer names another issuer", code="login_invalid")
     pending = await resources.store.sessions.take_login(state, now=_now(resources))
     if pending is None:
         raise AuthenticationFailed(
@@ -119,6 +125,9 @@ async def finish_login(
     token, _ = await resources.store.sessions.create(
         member_id, now=_now(resources), lifetime=oidc.session_max_seconds
     )
+    member = resources.accounts.member_by_id(member_id)
+    assert member is not None
+    _LOGGER.info("login of member %s of account %s", member.subject, member.account_id)
     return token, pending.return_to
 
 

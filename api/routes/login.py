@@ -4,6 +4,7 @@ login exists). The logic lives in :mod:`api.login`."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -17,11 +18,13 @@ from api.login import (
     finish_login,
     session_caller,
 )
-from api.problems import AuthenticationFailed
+from api.problems import AuthenticationFailed, PermissionDenied
 from api.responses import NO_STORE, json_response
 from api.runtime import Resources
 
 __all__ = ["router"]
+
+_LOGGER = logging.getLogger("dcc.api")
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
@@ -48,9 +51,16 @@ async def callback(
     resources: ResourcesDep,
     code: Annotated[str, Query(max_length=2048)] = "",
     state: Annotated[str, Query(max_length=256)] = "",
+    iss: Annotated[str | None, Query(max_length=512)] = None,
 ) -> RedirectResponse:
+    """A browser arrives here: a failed login goes back to the page with ``login_error``
+    (the problem's code), which the page explains; success sets the session cookie."""
     _configured(resources)
-    token, return_to = await finish_login(resources, request, code, state)
+    try:
+        token, return_to = await finish_login(resources, request, code, state, iss)
+    except (AuthenticationFailed, PermissionDenied) as error:
+        _LOGGER.info("login refused [%s]", error.code)
+        return RedirectResponse(f"/?login_error={error.code}", status_code=303, headers=NO_STORE)
     response = RedirectResponse(return_to, status_code=303, headers=NO_STORE)
     response.set_cookie(SESSION_COOKIE, token, **cookie_options(resources, request))
     return response
@@ -83,6 +93,7 @@ async def logout(request: Request, resources: ResourcesDep) -> Response:
     caller = await session_caller(resources, request)
     if caller is not None:
         await resources.store.sessions.end(caller.token)
+        _LOGGER.info("logout of member %s of account %s", caller.account.member, caller.account.id)
     response = Response(status_code=204, headers=NO_STORE)
     response.delete_cookie(SESSION_COOKIE, **cookie_options(resources, request))
     return response

@@ -177,6 +177,22 @@
       t("issue.loggedIn", { organisation: session.organisation.name, role: session.member.role }),
     );
   }
+  const SESSION_CHECK_MS = 30000; /* a removed member's page notices within a minute */
+  async function checkSession() {
+    if (!session) return;
+    const result = await window.DCC.call("/auth/session", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (result.ok && result.data && !result.data.authenticated && session) sessionEnded();
+  }
+  function showLoginError() {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.has("login_error")) return;
+    window.history.replaceState(null, "", window.location.pathname);
+    window.DCC.fill($("login-error"), t("issue.loginFailed"));
+    $("login-error").hidden = false;
+  }
   function sessionEnded() {
     session = null;
     showKeyState();
@@ -523,6 +539,8 @@
   async function start() {
     window.DCC.initLanguage();
     await loadSession();
+    showLoginError();
+    window.setInterval(checkSession, SESSION_CHECK_MS);
     $("facility").value = read("localStorage", FACILITY_ITEM);
     sampleNow();
     showKeyState();

@@ -116,3 +116,23 @@ def test_a_pharmacist_logs_in_issues_and_logs_out(
         browse.assert_clean()
     finally:
         page.context.close()
+
+
+def test_a_login_that_is_no_member_comes_back_with_an_explanation(
+    browser: Any, login_service: str
+) -> None:
+    from playwright.sync_api import expect
+
+    browse = open_page(browser, login_service)
+    page = browse.page
+    try:
+        browse.goto("/")
+        page.click("#login-link")
+        page.fill("#login", "someone-else")
+        page.click("#sign-in")
+        expect(page.locator("#login-error")).to_contain_text("not a member of an organisation")
+        assert "login_error" not in page.url
+        expect(page.locator("#issue-form")).to_be_hidden()
+        browse.assert_clean()
+    finally:
+        page.context.close()
