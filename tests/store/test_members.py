@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from store import Store
 from store.accounts import AccountError
+from store.migrate import upgrade
 from store.sessions import PendingLogin
 
 
@@ -115,3 +117,25 @@ async def test_sessions_end_when_idle_at_their_lifetime_or_at_logout(store: Stor
     token, _ = await store.sessions.create(member.id, now=1000, lifetime=600)
     assert await store.sessions.end_member(member.id) == 1
     assert await store.sessions.get(token, now=1001, idle=300) is None
+
+
+async def test_accounts_of_an_older_database_become_organisations_of_their_roles_kind(
+    database_url: str,
+) -> None:
+    opened = Store.open(database_url)
+    try:
+        await upgrade(opened.engine, "0001")
+        async with opened.engine.begin() as connection:
+            for account_id, role in (("a" * 16, "lab"), ("b" * 16, "pharmacist")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO accounts (id, name, role, status, created_at, updated_at) "
+                        "VALUES (:id, :name, :role, 'active', 1, 1)"
+                    ),
+                    {"id": account_id, "name": f"old {role}", "role": role},
+                )
+        await opened.upgrade()
+        kinds = {record.role: record.kind for record in await opened.accounts.list()}
+        assert kinds == {"lab": "lab", "pharmacist": "pharmacy"}
+    finally:
+        await opened.close()
