@@ -45,11 +45,62 @@ def _free_port() -> int:
 class OidcProvider:
     """One running provider: its issuer URL and the one client registered at it."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, secret: str, log: Path):
-        self.process = process
+    def __init__(self, port: int, secret: str, redirect_uris: Sequence[str], log: Path):
+        self.port = port
         self.issuer = f"http://127.0.0.1:{port}"
         self.client_secret = secret
+        self.redirect_uris = list(redirect_uris)
         self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the provider (new signing keys every time) and wait until it answers."""
+        node = shutil.which("node")
+        assert node is not None
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "CLIENT_ID": CLIENT_ID,
+            "CLIENT_SECRET": self.client_secret,
+            "REDIRECT_URIS": ",".join(self.redirect_uris),
+            "RESOURCE": API_AUDIENCE,
+            "OTHER_RESOURCE": OTHER_AUDIENCE,
+        }
+        with self.log.open("ab") as out:
+            process = subprocess.Popen(
+                [node, "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.process = process
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"oidc-provider exited: {self.log.read_text()}")
+            try:
+                found = httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1)
+            except httpx.HTTPError:
+                return False
+            return found.status_code == 200
+
+        wait_until(
+            answers, what=lambda: f"oidc-provider answering: {self.log.read_text()}", interval=0.05
+        )
+
+    def stop(self) -> None:
+        """Stop the provider (SIGTERM, then SIGKILL)."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        """The same provider, same port, with new signing keys (a key rotation)."""
+        self.stop()
+        self.start()
 
     def oidc_env(self, **extra: str) -> dict[str, str]:
         """``DCC_OIDC_*`` settings for a service using this provider."""
@@ -121,44 +172,13 @@ class OidcProvider:
 @contextmanager
 def running_provider(redirect_uris: Sequence[str], workdir: Path) -> Iterator[OidcProvider]:
     """A provider whose client accepts ``redirect_uris``; stopped on exit."""
-    node = shutil.which("node")
-    if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+    if shutil.which("node") is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
         pytest.skip("needs node and tests/oidc/node_modules (make test runs npm ci there)")
-    port, secret = _free_port(), secrets.token_urlsafe(24)
-    log = workdir / "oidc-provider.log"
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "CLIENT_ID": CLIENT_ID,
-        "CLIENT_SECRET": secret,
-        "REDIRECT_URIS": ",".join(redirect_uris),
-        "RESOURCE": API_AUDIENCE,
-        "OTHER_RESOURCE": OTHER_AUDIENCE,
-    }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [node, "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    provider = OidcProvider(process, port, secret, log)
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"oidc-provider exited: {log.read_text()}")
-        try:
-            found = httpx.get(f"{provider.issuer}/.well-known/openid-configuration", timeout=1)
-        except httpx.HTTPError:
-            return False
-        return found.status_code == 200
-
+    provider = OidcProvider(
+        _free_port(), secrets.token_urlsafe(24), redirect_uris, workdir / "oidc-provider.log"
+    )
     try:
-        wait_until(
-            answers, what=lambda: f"oidc-provider answering: {log.read_text()}", interval=0.05
-        )
+        provider.start()
         yield provider
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        provider.stop()

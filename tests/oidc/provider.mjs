@@ -7,7 +7,7 @@
 // browser) types the subject id and, optionally, the register number the provider vouches
 // for. Access tokens for a resource are JWTs (ES256) with that resource as audience.
 import { createServer } from 'node:http';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const env = (name) => {
@@ -39,7 +39,7 @@ const provider = new Provider(issuer, {
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'ES256',
   }],
-  jwks: { keys: [signingKey('dcc-test-1')] },
+  jwks: { keys: [signingKey(`dcc-test-${randomUUID()}`)] }, // new keys at every start
   scopes: ['openid', 'professional', 'dcc'],
   claims: { openid: ['sub'], professional: ['register_number'] },
   conformIdTokenClaims: false,

@@ -11,7 +11,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from api.oidc import IdentityProvider
+from api.oidc import JWKS_REFETCH_SECONDS, IdentityProvider
 from api.problems import AuthenticationFailed
 from tests.api.login.conftest import REDIRECT_URI, LoginService
 from tests.oidc_provider import OTHER_AUDIENCE
@@ -105,3 +105,24 @@ async def test_an_expired_token_is_refused(logins: LoginService) -> None:
     finally:
         await now.close()
         await later.close()
+
+
+async def test_keys_rotated_at_the_provider_are_fetched_again_at_most_every_ten_seconds(
+    logins: LoginService,
+) -> None:
+    await _pharmacy_member(logins, "sub-wim")
+    settings = logins.service.resources.identity.settings
+    now = [time.time()]
+    verifier = IdentityProvider(settings, clock=lambda: now[0])
+    try:
+        before = logins.provider.access_token(REDIRECT_URI, "sub-wim")
+        assert (await verifier.verify_access_token(before))["sub"] == "sub-wim"
+        logins.provider.restart()  # new signing keys, new key id
+        after = logins.provider.access_token(REDIRECT_URI, "sub-wim")
+        assert _parts(after)[0]["kid"] != _parts(before)[0]["kid"]
+        with pytest.raises(AuthenticationFailed):  # unknown kid, JWKS fetched < 10 s ago
+            await verifier.verify_access_token(after)
+        now[0] += JWKS_REFETCH_SECONDS
+        assert (await verifier.verify_access_token(after))["sub"] == "sub-wim"
+    finally:
+        await verifier.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from api.oidc_settings import read_oidc_settings
 from tests.api.login.conftest import LoginService
 from tests.waiting import async_wait_until
 
@@ -149,3 +151,31 @@ async def test_another_organisation_cannot_see_this_ones_certificates(
         assert hidden.json()["code"] == "not_found"
     unknown = await logins.client.get("/v1/register/URN:UVCI:01:LU:NOPE", headers=alice)
     assert unknown.json() == hidden.json()  # the same answer: existence does not leak
+
+
+async def test_sessions_end_when_idle_and_at_their_absolute_limit(
+    start_service: Any, provider: Any
+) -> None:
+    offset = [timedelta(0)]
+    problems: list[str] = []
+    env = provider.oidc_env(DCC_SESSION_IDLE_MINUTES="10", DCC_SESSION_MAX_MINUTES="25")
+    oidc = read_oidc_settings(env, problems)
+    service = await start_service({"oidc": oidc}, clock=lambda: datetime.now(UTC) + offset[0])
+    logins = LoginService(service, provider, [])
+    pharmacy = next(a for a in service.resources.accounts if a.role == "pharmacist")
+    await logins.member("sub-ida", account_id=pharmacy.id)
+
+    async def authenticated(headers: dict[str, str]) -> bool:
+        answer = await service.client.get("/auth/session", headers=headers)
+        return bool(answer.json()["authenticated"])
+
+    headers = await logins.log_in("sub-ida")
+    for minutes in (9, 18):  # used every 9 minutes: alive
+        offset[0] = timedelta(minutes=minutes)
+        assert await authenticated(headers)
+    offset[0] = timedelta(minutes=26)  # past the absolute limit, though used 8 minutes ago
+    assert not await authenticated(headers)
+    offset[0] = timedelta(0)
+    headers = await logins.log_in("sub-ida")
+    offset[0] = timedelta(minutes=11)  # idle too long
+    assert not await authenticated(headers)
