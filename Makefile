@@ -41,10 +41,20 @@ system-deps:
 	done; \
 	test -f $(FONT) || missing="$$missing fonts-dejavu-core"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# The real OpenID provider the login tests start (panva's oidc-provider, tests/oidc): npm ci
+# installs the locked packages, again whenever the lock file changes. Needs node >= 20 + npm.
+OIDC_STAMP := tests/oidc/node_modules/.installed
+
+$(OIDC_STAMP): tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 run: $(RUN_STAMP)
 	@test -f $(DCC_KEYS_DIR)/dsc.pem || $(BIN)/dcc keys init --dir $(DCC_KEYS_DIR)
@@ -63,7 +73,7 @@ fmt: $(DEV_STAMP)
 
 # -rfEs: the summary names every failure, error and skip reason (identical reasons from one
 # place are grouped, e.g. the tests that need ../shared or a Debian package).
-test: $(DEV_STAMP) system-deps lint
+test: $(DEV_STAMP) system-deps $(OIDC_STAMP) lint
 	$(BIN)/pytest -q -rfEs
 
 # Benchmarks: in-process stages and HTTP against baselines measured in the same run (~3 min).

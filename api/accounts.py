@@ -11,6 +11,12 @@ does not answer, the directory keeps serving what it last read and reports itsel
 A key is found by the id embedded in it (``dcc_<key id>_<secret>``, no scan) and its
 SHA-256 compared in constant time; an unknown id is compared against a dummy hash so both
 paths cost the same. A key rotated out stops working at its ``expires_at``.
+
+An account IS an organisation; the directory also holds its members (:mod:`store.members`),
+by subject and by id, so that a named login (session or access token) is checked against
+the current member list on every request: a member removed or disabled stops working
+within a refresh. A caller acting as a member is the organisation's :class:`Account` with
+``member`` (the subject id) and ``member_role`` set.
 """
 
 from __future__ import annotations
@@ -21,12 +27,22 @@ import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from api.ratelimit.rate import Rate
-from store.accounts import AccountRecord, Accounts, RateLimit, Role, Status, hash_key, key_id_of
+from store.accounts import (
+    AccountRecord,
+    Accounts,
+    Kind,
+    RateLimit,
+    Role,
+    Status,
+    hash_key,
+    key_id_of,
+)
 from store.errors import StoreUnavailable
+from store.members import MemberRecord, MemberRole, Members
 
 __all__ = [
     "REFRESH_SECONDS",
@@ -45,20 +61,24 @@ _LOGGER = logging.getLogger("dcc.api")
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An account as the API sees it; ``rate`` is its own quota (None: its role's)."""
+    """An account (an organisation) as the API sees it; ``rate`` is its own quota (None: its
+    role's). ``member``/``member_role``: the member acting for it (None with an API key)."""
 
     id: str
     name: str
     role: Role
     status: Status
     rate: Rate | None = None
+    kind: Kind = "pharmacy"
+    member: str | None = None
+    member_role: MemberRole | None = None
 
 
 def account_of(record: AccountRecord) -> Account:
     """The API's view of a stored account."""
     limit = record.rate
     rate = None if limit is None else Rate(limit.count, float(limit.period), limit.burst)
-    return Account(record.id, record.name, record.role, record.status, rate)
+    return Account(record.id, record.name, record.role, record.status, rate, record.kind)
 
 
 def rate_limit_of(rate: Rate | None) -> RateLimit | None:
@@ -88,10 +108,14 @@ class AccountDirectory:
         self,
         accounts: Accounts,
         *,
+        members: Members | None = None,
         clock: Callable[[], float] = time.time,
         refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
         self._accounts = accounts
+        self._members = members
+        self._members_by_subject: dict[str, MemberRecord] = {}
+        self._members_by_id: dict[str, MemberRecord] = {}
         self._clock = clock
         self.refresh_seconds = refresh_seconds
         self._keys: dict[str, _Key] = {}
@@ -108,6 +132,9 @@ class AccountDirectory:
             account = by_id[record.id] = account_of(record)
             for key in record.keys:
                 keys[key.id] = _Key(account, key.key_hash, key.expires_at)
+        members = await self._members.list() if self._members is not None else []
+        self._members_by_subject = {member.subject: member for member in members}
+        self._members_by_id = {member.id: member for member in members}
         self._keys, self._by_id, self.version, self.stale = keys, by_id, version, False
 
     async def refresh(self) -> bool:
@@ -139,6 +166,22 @@ class AccountDirectory:
     def get(self, account_id: str) -> Account | None:
         """The account ``account_id``, if the store holds it (not removed)."""
         return self._by_id.get(account_id)
+
+    def member_by_subject(self, subject: str) -> MemberRecord | None:
+        """The member known by the provider's ``subject`` (not removed), if any."""
+        return self._members_by_subject.get(subject)
+
+    def member_by_id(self, member_id: str) -> MemberRecord | None:
+        """The member ``member_id`` (not removed), if any."""
+        return self._members_by_id.get(member_id)
+
+    def acting(self, member: MemberRecord) -> Account | None:
+        """The organisation of an active ``member``, acting as that member (None when the
+        member or the organisation is not active)."""
+        account = self._by_id.get(member.account_id)
+        if member.status != "active" or account is None or account.status != "active":
+            return None
+        return replace(account, member=member.subject, member_role=member.role)
 
     def authenticate(self, api_key: str) -> Account | None:
         """The account ``api_key`` belongs to (disabled ones too: the caller decides)."""

@@ -1,7 +1,8 @@
 """The audit trail: one JSON line per issued certificate, never a name or a date of birth.
 
-Each line holds ``event`` (``certificate_issued``), ``account``, ``channel`` (single,
-batch, form, cli) and what :meth:`issuer.issuer.IssuedCertificate.audit` keeps: uvci, kid,
+Each line holds ``event`` (``certificate_issued``), ``account`` (the organisation),
+``member`` (the subject id of the member who issued; null for an API key), ``channel``
+(single, batch, form, cli) and what :meth:`issuer.issuer.IssuedCertificate.audit` keeps: uvci, kid,
 test_type, iat, exp and the three revocation hashes (hcert §8). The issuance register in
 the store is the record revocation queries; the audit trail is its append-only twin for
 log pipelines, written once the register rows are durable, before the answer.
@@ -72,9 +73,16 @@ class AuditTrail:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return cls.to_fd(fd)
 
-    def record(self, account: str, channel: str, issued: Iterable[IssuedCertificate]) -> None:
-        """Write one line per certificate of ``issued``, issued for ``account``."""
-        head = {"event": AUDIT_EVENT, "account": account, "channel": channel}
+    def record(
+        self,
+        account: str,
+        channel: str,
+        issued: Iterable[IssuedCertificate],
+        *,
+        member: str | None = None,
+    ) -> None:
+        """Write one line per certificate of ``issued``, issued for ``account`` by ``member``."""
+        head = {"event": AUDIT_EVENT, "account": account, "member": member, "channel": channel}
         lines = [
             orjson.dumps({**head, **certificate.audit()}, option=orjson.OPT_APPEND_NEWLINE)
             for certificate in issued

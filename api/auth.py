@@ -1,4 +1,6 @@
-"""Authentication: ``Authorization: Bearer <api key>`` → the :class:`~api.accounts.Account`.
+"""Authentication: ``Authorization: Bearer <api key>`` → the :class:`~api.accounts.Account`
+(access tokens and the pages' session cookie: :mod:`api.login`, tried first by
+:mod:`api.deps` when a provider is configured).
 
 :data:`bearer_scheme` declares the scheme in the OpenAPI document and reads the header;
 :func:`authenticate` decides. A missing header (or another scheme) is
@@ -21,7 +23,8 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     bearerFormat="dcc_<id>_<secret>",
-    description="An API key from `dcc accounts add`, sent as `Authorization: Bearer <key>`.",
+    description="An API key from `dcc accounts add`, sent as `Authorization: Bearer <key>`; "
+    "when the service has an OpenID provider (DCC_OIDC_ISSUER), also its access token (JWT).",
 )
 
 

@@ -20,10 +20,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.accounts import Account
 from api.auth import authenticate, bearer_scheme, require_role
-from api.problems import RateLimited
+from api.login import account_for_access_token, looks_like_jwt, session_caller
+from api.problems import PermissionDenied, RateLimited
 from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
 from api.runtime import Resources
 from signing.errors import FieldError, RequestInvalid
+from store.members import ISSUING_ROLES
 
 __all__ = [
     "BEARER_SECURITY",
@@ -60,9 +62,24 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
+async def _caller(
+    request: Request, resources: Resources, credentials: HTTPAuthorizationCredentials | None
+) -> Account:
+    """An API key; else, with a provider configured, an access token (JWT) or the pages'
+    session cookie (CSRF-checked): see :mod:`api.login`."""
+    if resources.identity is not None:
+        if credentials is not None and looks_like_jwt(credentials.credentials):
+            return await account_for_access_token(resources, credentials.credentials)
+        if credentials is None:
+            caller = await session_caller(resources, request)
+            if caller is not None:
+                return caller.account
+    return authenticate(resources.accounts, credentials)
+
+
 async def current_account(request: Request, credentials: Credentials) -> Account:
-    """The authenticated caller (401 without a valid API key)."""
-    return authenticate(resources_of(request).accounts, credentials)
+    """The authenticated caller (401 without a valid API key, access token or session)."""
+    return await _caller(request, resources_of(request), credentials)
 
 
 AccountDep = Annotated[Account, Depends(current_account)]
@@ -79,12 +96,12 @@ async def account_of(request: Request, resources: Resources) -> Account:
     FastAPI's dependency solving (tens of µs per request). Declare the scheme in the route's
     ``openapi_extra`` with :data:`BEARER_SECURITY`.
     """
-    return authenticate(resources.accounts, await bearer_scheme(request))
+    return await _caller(request, resources, await bearer_scheme(request))
 
 
 async def lab_account(request: Request, credentials: Credentials) -> Account:
     """The authenticated caller, who must hold the lab role (403 otherwise)."""
-    return require_role(authenticate(resources_of(request).accounts, credentials), "lab")
+    return require_role(await _caller(request, resources_of(request), credentials), "lab")
 
 
 LabAccountDep = Annotated[Account, Depends(lab_account)]
@@ -129,6 +146,11 @@ async def charge_issuance(resources: Resources, account: Account, cost: int) -> 
 
     Returns the account's decision (its headers go on the response).
     """
+    if account.member_role is not None and account.member_role not in ISSUING_ROLES:
+        raise PermissionDenied(
+            f"the {account.member_role} member role may not issue (needs: issuer, org_admin)",
+            code="member_role_forbidden",
+        )
     settings = resources.settings
     rate = account.rate
     if rate is None:

@@ -49,7 +49,11 @@ def channel_of(request: Request) -> Channel:
 
 
 def register_rows(
-    issued: Sequence[IssuedCertificate], *, account_id: str, channel: Channel
+    issued: Sequence[IssuedCertificate],
+    *,
+    account_id: str,
+    channel: Channel,
+    member: str | None = None,
 ) -> list[IssuanceRecord]:
     """The register rows of ``issued`` (identifiers, times, revocation hashes: nothing personal)."""
     rows = []
@@ -60,7 +64,7 @@ def register_rows(
                 uvci=certificate.uvci,
                 kid=audit["kid"],
                 account_id=account_id,
-                member=None,
+                member=member,
                 test_type=certificate.test_type,
                 channel=channel,
                 issued_at=audit["iat"],
@@ -126,7 +130,7 @@ async def finish(
     claim: Claimed | None,
 ) -> Response:
     """Commit the rows (and the stored response), audit, count; return the response."""
-    rows = register_rows(issued, account_id=account.id, channel=channel)
+    rows = register_rows(issued, account_id=account.id, channel=channel, member=account.member)
     completion = None
     if claim is not None:
         completion = Completion(claim, stored(status, media_type, headers, body))
@@ -134,5 +138,5 @@ async def finish(
     metrics = resources.metrics
     for certificate in issued:
         metrics.child(metrics.issued, type_label(certificate.test_type), "issued").inc()
-    resources.audit.record(account.id, channel, issued)
+    resources.audit.record(account.id, channel, issued, member=account.member)
     return Response(body, status, dict(headers), media_type=media_type)

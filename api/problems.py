@@ -53,6 +53,7 @@ __all__ = [
     "PROBLEM_TYPE_BASE",
     "AuthenticationFailed",
     "BodyTooLarge",
+    "IdentityProviderUnavailable",
     "MalformedBody",
     "NotAcceptable",
     "PermissionDenied",
@@ -109,6 +110,13 @@ class PermissionDenied(DccError):
     default_code = "role_forbidden"
 
 
+class IdentityProviderUnavailable(DccError):
+    """The OpenID provider (discovery, keys, token endpoint) did not answer well; retry."""
+
+    default_code = "oidc_unavailable"
+    retry_after = 5.0
+
+
 class BodyTooLarge(DccError):
     """The request body exceeds the endpoint's byte limit."""
 
@@ -161,6 +169,7 @@ _STATUS_BY_CLASS: Final[tuple[tuple[type[DccError], int], ...]] = (
     (SignerUnavailable, 503),
     (LimiterUnavailable, 503),
     (StoreUnavailable, 503),
+    (IdentityProviderUnavailable, 503),
     (SigningError, 503),
     (KeyMaterialError, 500),  # start-up errors: should never reach a request
     (ConfigError, 500),
@@ -215,7 +224,10 @@ def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
     code = "internal_error" if hidden else error.code
     detail = _HIDDEN_DETAIL if hidden else error.message
     errors: Sequence[FieldError] = error.errors if isinstance(error, RequestInvalid) else ()
-    if isinstance(error, SignerUnavailable | LimiterUnavailable | StoreUnavailable):
+    if isinstance(
+        error,
+        SignerUnavailable | LimiterUnavailable | StoreUnavailable | IdentityProviderUnavailable,
+    ):
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
     elif isinstance(error, RateLimited):
         headers.update(error.decision.headers())

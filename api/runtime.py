@@ -28,6 +28,7 @@ from api.accounts import AccountDirectory
 from api.audit import AuditTrail
 from api.issue_queue import IssueQueue
 from api.metrics import Metrics
+from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
@@ -159,6 +160,8 @@ class Resources:
         return self.trust_lists.with_own(self.trust)
 
     rules: RuleSet = field(default_factory=default_rule_set)
+    identity: IdentityProvider | None = None
+    """The OpenID provider when ``DCC_OIDC_ISSUER`` is set (logins, access tokens)."""
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -202,6 +205,8 @@ class Resources:
                 if self.redis is not None:
                     await self.redis.aclose()
             finally:
+                if self.identity is not None:
+                    await self.identity.close()
                 await self.store.close()
 
 
@@ -250,7 +255,9 @@ async def open_resources(
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
     try:
         await store.check_schema()
-        accounts = AccountDirectory(store.accounts, refresh_seconds=settings.accounts_refresh)
+        accounts = AccountDirectory(
+            store.accounts, members=store.members, refresh_seconds=settings.accounts_refresh
+        )
         await accounts.load()
     except BaseException:
         await store.close()
@@ -305,4 +312,7 @@ async def open_resources(
         ],
         trust_lists=trust_lists,
         rules=rules,
+        identity=IdentityProvider(settings.oidc, clock=lambda: now().timestamp())
+        if settings.oidc is not None
+        else None,
     )

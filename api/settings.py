@@ -17,6 +17,7 @@ from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.accounts import REFRESH_SECONDS
+from api.oidc_settings import OidcSettings, read_oidc_settings
 from api.ratelimit.rate import Rate
 from hcert.valuesets import PACKAGED_DEVICES_FILE, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
@@ -74,6 +75,7 @@ class Settings:
     trust_lists_refresh: float = 5.0
     # Destination rules: rule files (EU gateway format) added to the packaged LU rules.
     rules_dir: Path | None = None
+    oidc: OidcSettings | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -122,6 +124,7 @@ class Settings:
                 "TRUST_LISTS_REFRESH_SECONDS", _trust_refresh, cls.trust_lists_refresh
             ),
             rules_dir=reader.get("RULES_DIR", Path, None),
+            oidc=read_oidc_settings(reader.env, reader.problems, PREFIX),
         )
         reader.raise_problems()
         return settings
@@ -131,11 +134,11 @@ class _Reader:
     """Collects every problem instead of stopping at the first."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
+        self.env = env
         self.problems: list[str] = []
 
     def text(self, name: str) -> str | None:
-        value = self._env.get(PREFIX + name)
+        value = self.env.get(PREFIX + name)
         return value.strip() if value is not None else None
 
     def get(self, name: str, parse: Callable[[str], T], default: T) -> T:

@@ -26,6 +26,7 @@ COMMANDS: Final[dict[str, str]] = {
     "trust-list": "cli.issue",
     "verify": "cli.verify",
     "accounts": "cli.accounts",
+    "members": "cli.members",
     "db": "cli.db",
     "serve": "cli.serve",
     "trust": "cli.trust",

@@ -27,7 +27,7 @@ from cli.accounts_file import read_accounts_file
 from cli.db import with_store
 from signing.errors import ConfigError
 from store import Store
-from store.accounts import ROLES, AccountError, AccountRecord
+from store.accounts import KINDS, ROLES, AccountError, AccountRecord
 
 __all__ = ["DEV_ACCOUNT_NAME", "DEV_KEY_FILE", "register"]
 
@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add.add_argument("--name", required=True, help="a unique account name (1-80 characters)")
     add.add_argument("--role", required=True, choices=ROLES, help="lab accounts may batch")
+    add.add_argument(
+        "--kind", choices=KINDS, default=None, help="the organisation (default: by the role)"
+    )
     _rate_arguments(add, "the role's, DCC_RATE_PHARMACIST or DCC_RATE_LAB")
     add.set_defaults(handler=run_add)
 
@@ -135,10 +138,12 @@ def _describe(record: AccountRecord) -> str:
 def run_add(args: argparse.Namespace) -> int:
     rate = rate_limit_of(_rate(args))
     created = _with_store(
-        lambda store: store.accounts.add(name=args.name, role=args.role, rate=rate, now=_now())
+        lambda store: store.accounts.add(
+            name=args.name, role=args.role, rate=rate, now=_now(), kind=args.kind
+        )
     )
     account = account_of(created.account)
-    print(f"created {account.role} account {account.name!r} (id {account.id})")
+    print(f"created {account.role} account {account.name!r} (id {account.id}, {account.kind})")
     if account.rate is not None:
         print(f"issuance quota: {rate_text(account.rate)}")
     print("API key (shown once; send it as 'Authorization: Bearer <key>'):")

@@ -219,6 +219,20 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "country_mismatch",
         }
     ),
+    # store/members, api/ logins: organisations' members, sessions, access tokens (OIDC)
+    "identity": frozenset(
+        {
+            "kind_invalid",
+            "member_exists",
+            "member_invalid",
+            "member_not_found",
+            "member_role_forbidden",
+            "access_token_invalid",
+            "csrf_token_invalid",
+            "login_invalid",
+            "oidc_unavailable",
+        }
+    ),
     # cli/: the dcc command's own usage errors
     "cli": frozenset(
         {

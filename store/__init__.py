@@ -23,8 +23,10 @@ from store.engine import COMMAND_TIMEOUT, create_engine, unavailable_on_error
 from store.errors import SchemaOutdated, StoreUnavailable
 from store.group_commit import CommitObserver, GroupCommit
 from store.idempotency import Idempotency
+from store.members import Members
 from store.migrate import require_current, upgrade
 from store.register import Register
+from store.sessions import Sessions
 from store.url import DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url
 
 __all__ = [
@@ -50,6 +52,8 @@ class Store:
         self.accounts = Accounts(self.engine)
         self.register = Register(self.engine)
         self.idempotency = Idempotency(self.engine)
+        self.members = Members(self.engine)
+        self.sessions = Sessions(self.engine)
         writers = 1 if url.backend == "sqlite" else _POSTGRES_WRITERS
         self.commits = GroupCommit(self.engine, max_writers=writers, observer=observer)
 

@@ -31,22 +31,28 @@ from store.schema import ACCOUNTS, API_KEYS, STORE_STATE
 
 __all__ = [
     "KEY_PREFIX",
+    "KINDS",
     "ROLES",
     "STATUSES",
     "AccountError",
     "AccountRecord",
     "Accounts",
     "KeyRecord",
+    "Kind",
     "NewKey",
     "RateLimit",
     "Role",
     "Status",
+    "bump_accounts_version",
     "hash_key",
     "key_id_of",
 ]
 
 Role = Literal["pharmacist", "lab"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
+Kind = Literal["pharmacy", "lab", "test_centre"]
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
+"""What an account is: an account IS an organisation, its members log in (store.members)."""
 Status = Literal["active", "disabled", "removed"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 KEY_PREFIX: Final = "dcc_"
@@ -95,6 +101,7 @@ class AccountRecord:
     created_at: int
     updated_at: int
     keys: tuple[KeyRecord, ...] = ()
+    kind: Kind = "pharmacy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +176,13 @@ class Accounts:
             found = await _read(conn, ACCOUNTS.c.name == name)
         return found[0] if found else None
 
-    async def add(self, *, name: str, role: str, rate: RateLimit | None, now: int) -> NewKey:
-        """Create an account and its first key (printed once by the caller)."""
+    async def add(
+        self, *, name: str, role: str, rate: RateLimit | None, now: int, kind: str | None = None
+    ) -> NewKey:
+        """Create an account (an organisation of ``kind``, by default the role's) and its
+        first key (printed once by the caller)."""
         account_id, api_key = _mint()
-        record = await self._insert(account_id, name, role, rate, now, hash_key(api_key))
+        record = await self._insert(account_id, name, role, rate, now, hash_key(api_key), kind)
         return NewKey(record, api_key)
 
     async def import_account(
@@ -193,16 +203,26 @@ class Accounts:
         return await self._insert(account_id, name, role, rate, created_at, key_hash)
 
     async def _insert(
-        self, account_id: str, name: str, role: str, rate: RateLimit | None, now: int, key_hash: str
+        self,
+        account_id: str,
+        name: str,
+        role: str,
+        rate: RateLimit | None,
+        now: int,
+        key_hash: str,
+        kind: str | None = None,
     ) -> AccountRecord:
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}", code="role_invalid")
+        kind = kind or _default_kind(role)
+        if kind not in KINDS:
+            raise AccountError(f"kind must be one of {', '.join(KINDS)}", code="kind_invalid")
         if not _NAME_RE.fullmatch(name) or name != name.strip():
             raise AccountError(
                 "name must be 1 to 80 printable characters without surrounding spaces",
                 code="account_name_invalid",
             )
-        values = {"id": account_id, "name": name, "role": role, "status": "active"}
+        values = {"id": account_id, "name": name, "role": role, "status": "active", "kind": kind}
         try:
             async with unavailable_on_error("account add"), self._engine.begin() as conn:
                 await conn.execute(
@@ -281,6 +301,10 @@ class Accounts:
             return (await _read(conn, ACCOUNTS.c.id == account_id))[0]
 
 
+def _default_kind(role: str) -> Kind:
+    return "lab" if role == "lab" else "pharmacy"
+
+
 def _rate_columns(rate: RateLimit | None) -> dict[str, int | None]:
     if rate is None:
         return {"rate_count": None, "rate_period": None, "rate_burst": None}
@@ -293,6 +317,10 @@ async def _bump(conn: AsyncConnection) -> None:
         .where(STORE_STATE.c.id == 1)
         .values(accounts_version=STORE_STATE.c.accounts_version + 1)
     )
+
+
+bump_accounts_version: Final = _bump
+"""Bump the version replicas poll (members change it too: their logins end within a second)."""
 
 
 async def _read(conn: AsyncConnection, where: object) -> list[AccountRecord]:
@@ -323,6 +351,7 @@ async def _read(conn: AsyncConnection, where: object) -> list[AccountRecord]:
             created_at=row.created_at,
             updated_at=row.updated_at,
             keys=tuple(keys[row.id]),
+            kind=row.kind or _default_kind(row.role),
         )
         for row in rows
     ]

@@ -5,7 +5,13 @@ same way in PostgreSQL and SQLite. Nothing here ever holds a name or a date of b
 
 - ``accounts``: who may issue (``role``), whether they may now (``status``), and their own
   quota when they have one (``rate_count`` per ``rate_period`` seconds, burst
-  ``rate_burst``). Organisations and members (named logins) attach here later.
+  ``rate_burst``). An account IS an organisation; ``kind`` says which (pharmacy, lab,
+  test centre).
+- ``members``: the people of an organisation (named logins), by the identity provider's
+  opaque subject id, with an optional professional register number, a role and a status.
+- ``login_states``: OpenID Connect logins in progress (hash of the state, nonce, PKCE
+  verifier), kept minutes; ``sessions``: the pages' server-side sessions (hash of the
+  cookie's token, CSRF token, idle and absolute expiry).
 - ``api_keys``: the keys of an account, by the key id embedded in the key; only the SHA-256
   of each key. Two may be valid at once while a key is rotated (``expires_at``).
 - ``store_state``: one row; ``accounts_version`` grows with every change to accounts or
@@ -37,7 +43,10 @@ __all__ = [
     "API_KEYS",
     "IDEMPOTENCY_KEYS",
     "ISSUANCE_REGISTER",
+    "LOGIN_STATES",
+    "MEMBERS",
     "METADATA",
+    "SESSIONS",
     "STORE_STATE",
 ]
 
@@ -55,6 +64,7 @@ ACCOUNTS: Final = Table(
     Column("rate_burst", Integer),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("kind", String(20)),
 )
 
 API_KEYS: Final = Table(
@@ -108,4 +118,42 @@ IDEMPOTENCY_KEYS: Final = Table(
     Column("headers", Text),
     Column("body", LargeBinary),
     Index("ix_idempotency_created", "created_at"),
+)
+
+MEMBERS: Final = Table(
+    "members",
+    METADATA,
+    Column("id", String(16), primary_key=True),
+    Column("account_id", String(16), ForeignKey("accounts.id"), nullable=False),
+    Column("subject", String(255), nullable=False, unique=True),
+    Column("register_number", String(64)),
+    Column("role", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_members_account", "account_id"),
+)
+
+LOGIN_STATES: Final = Table(
+    "login_states",
+    METADATA,
+    Column("state_hash", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("code_verifier", String(128), nullable=False),
+    Column("return_to", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_login_states_created", "created_at"),
+)
+
+SESSIONS: Final = Table(
+    "sessions",
+    METADATA,
+    Column("token_hash", String(64), primary_key=True),
+    Column("member_id", String(16), ForeignKey("members.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_sessions_member", "member_id"),
+    Index("ix_sessions_expires", "expires_at"),
 )

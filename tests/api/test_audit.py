@@ -15,7 +15,7 @@ from api.audit import AUDIT_LOGGER, AuditTrail
 from issuer.issuer import IssuedCertificate
 
 KEYS = {
-    "event", "account", "channel", "uvci", "kid", "test_type", "iat", "exp",
+    "event", "account", "member", "channel", "uvci", "kid", "test_type", "iat", "exp",
     "signature_hash", "uci_hash", "country_uci_hash",
 }  # fmt: skip
 

@@ -210,6 +210,7 @@ async def test_audit_line_has_identifiers_and_no_personal_data(
     assert record == {
         "event": "certificate_issued",
         "account": service.lab_id,
+        "member": None,
         "channel": "single",
         "uvci": body["uvci"],
         "kid": body["kid"],

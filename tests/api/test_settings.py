@@ -68,3 +68,40 @@ def test_every_bad_variable_is_named_in_one_error() -> None:
     for name in ("COUNTRY", "TIMEZONE", "RATE_VERIFY", "SIGNER_SLOTS", "RATELIMIT_FAILURE"):
         assert f"DCC_{name}" in message
     assert "\n" not in message
+
+
+def test_oidc_settings_are_read_only_with_an_issuer_and_pinned() -> None:
+    assert Settings.from_env({}).oidc is None
+    oidc = Settings.from_env(
+        {
+            "DCC_OIDC_ISSUER": "https://id.example.lu/",
+            "DCC_OIDC_CLIENT_ID": "dcc",
+            "DCC_OIDC_CLIENT_SECRET": "s3cret",
+            "DCC_OIDC_AUDIENCE": "urn:dcc:api",
+            "DCC_SESSION_IDLE_MINUTES": "15",
+        }
+    ).oidc
+    assert oidc is not None
+    assert (oidc.issuer, oidc.algorithms, oidc.session_idle_seconds) == (
+        "https://id.example.lu",
+        ("RS256", "ES256"),
+        900,
+    )
+    assert "s3cret" not in repr(oidc)
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {
+                "DCC_OIDC_ISSUER": "http://id.example.lu",
+                "DCC_OIDC_ALGORITHMS": "none,HS256",
+            }
+        )
+    message = caught.value.message
+    assert "DCC_OIDC_ISSUER='http://id.example.lu': the issuer must be an https:// URL" in message
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {"DCC_OIDC_ISSUER": "https://id.example.lu", "DCC_OIDC_ALGORITHMS": "none"}
+        )
+    message = caught.value.message
+    assert "DCC_OIDC_ALGORITHMS='none'" in message
+    assert "DCC_OIDC_CLIENT_ID: required" in message
+    assert "DCC_OIDC_CLIENT_SECRET: required" in message

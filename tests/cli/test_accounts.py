@@ -162,3 +162,24 @@ def test_import_keeps_ids_keys_and_quotas_of_the_old_file(
         path.write_text(broken)
         assert main(["accounts", "import", str(path)]) == 2
         assert "dcc: error:" in capsys.readouterr().err
+
+
+def test_members_are_managed_with_dcc_members(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["db", "upgrade"])
+    main(["accounts", "add", "--name", "Centre", "--role", "pharmacist", "--kind", "test_centre"])
+    assert "test_centre" in capsys.readouterr().out
+    [account] = run_on_store(database, lambda store: store.accounts.list())
+    args = ["members", "add", "--account", account.id, "--subject", "sub-1", "--role", "issuer"]
+    assert main([*args, "--register-number", "RN-42"]) == 0
+    member_id = capsys.readouterr().out.split()[2]
+    assert main(["members", "set-role", member_id, "operator"]) == 0
+    assert main(["members", "disable", member_id]) == 0
+    capsys.readouterr()
+    assert main(["members", "list", "--account", account.id]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1 member(s)"
+    assert out[1].split() == [member_id, account.id, "operator", "disabled", "RN-42", "sub-1"]
+    assert main(args) == 2
+    assert "member of an organisation already" in capsys.readouterr().err

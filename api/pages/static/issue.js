@@ -1,4 +1,5 @@
-/* The pharmacist's page: API key for the session, the form, the live name preview,
+/* The pharmacist's page: a named login (OpenID Connect, when the service has one) or the
+   API key for the session, the form, the live name preview,
    field errors from the API's problem details, and the issued certificate.
    One submit issues one certificate (JSON); its QR image and PDF are rendered from
    that certificate's HC1, so what is shown and printed is the certificate issued. */
@@ -12,6 +13,8 @@
   const t = (key, values) => window.DCC.t(key, values);
 
   let deviceList = { configured: false, devices: [] };
+  let loginAvailable = false; /* the service has an OpenID provider: named logins, no key form */
+  let session = null; /* GET /auth/session when logged in: csrf_token, organisation, member */
   let issued = null;
   let qrUrl = null;
   let previewTimer = 0;
@@ -35,11 +38,14 @@
     }
   }
   const apiKey = () => read("sessionStorage", KEY_ITEM);
-  const authHeaders = (accept) => ({
-    Authorization: "Bearer " + apiKey(),
-    "Content-Type": "application/json",
-    Accept: accept,
-  });
+  const authorised = () => Boolean(session) || (!loginAvailable && Boolean(apiKey()));
+  /* With a session the cookie authenticates (same-origin) and the CSRF token goes along. */
+  const authHeaders = (accept) =>
+    session
+      ? { "X-CSRF-Token": session.csrf_token, "Content-Type": "application/json", Accept: accept }
+      : { Authorization: "Bearer " + apiKey(), "Content-Type": "application/json", Accept: accept };
+  const authCall = (path, options) =>
+    window.DCC.call(path, Object.assign(session ? { credentials: "same-origin" } : {}, options));
 
   /* ---- field errors ---- */
   function visible(el) {
@@ -154,11 +160,69 @@
     showErrors([{ field: "", message: window.DCC.failureMessage(result) }], true);
   }
 
+  /* ---- named login (OpenID Connect) ---- */
+  async function loadSession() {
+    const result = await window.DCC.call("/auth/session", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    const data = result.ok && result.data ? result.data : { login: false, authenticated: false };
+    loginAvailable = Boolean(data.login);
+    session = data.authenticated ? data : null;
+  }
+  function showSession() {
+    if (!session) return;
+    window.DCC.fill(
+      $("session-status-text"),
+      t("issue.loggedIn", { organisation: session.organisation.name, role: session.member.role }),
+    );
+  }
+  const SESSION_CHECK_MS = 30000; /* a removed member's page notices within a minute */
+  async function checkSession() {
+    if (!session) return;
+    const result = await window.DCC.call("/auth/session", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (result.ok && result.data && !result.data.authenticated && session) sessionEnded();
+  }
+  function showLoginError() {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.has("login_error")) return;
+    window.history.replaceState(null, "", window.location.pathname);
+    window.DCC.fill($("login-error"), t("issue.loginFailed"));
+    $("login-error").hidden = false;
+  }
+  function sessionEnded() {
+    session = null;
+    showKeyState();
+    window.DCC.fill($("login-error"), t("issue.loginEnded"));
+    $("login-error").hidden = false;
+    $("login-link").focus();
+  }
+  async function logout() {
+    if (!session) return;
+    const result = await authCall("/auth/logout", { method: "POST", headers: authHeaders("application/json") });
+    if (!result.ok && result.status !== 401) {
+      window.DCC.fill($("session-status-text"), window.DCC.failureMessage(result));
+      return;
+    }
+    session = null;
+    newCertificate();
+    showKeyState();
+    window.DCC.fill($("login-error"), t("issue.loggedOut"));
+    $("login-error").hidden = false;
+    $("login-link").focus();
+  }
+
   /* ---- API key ---- */
   function showKeyState() {
-    const has = Boolean(apiKey());
-    $("key-section").hidden = has;
-    $("key-status").hidden = !has;
+    const has = authorised();
+    $("login-section").hidden = !loginAvailable || Boolean(session);
+    $("session-status").hidden = !session;
+    if (session) showSession();
+    $("key-section").hidden = loginAvailable || has;
+    $("key-status").hidden = loginAvailable || !has;
     if (!has) {
       $("issue-form").hidden = true;
       $("result").hidden = true;
@@ -167,6 +231,8 @@
     }
   }
   function keyRejected() {
+    /* A 401 that arrives after a logout (a request still in flight) changes nothing. */
+    if (loginAvailable) return session ? sessionEnded() : undefined;
     write("sessionStorage", KEY_ITEM, "");
     showKeyState();
     setFieldError($("api-key"), t("issue.keyInvalid"));
@@ -215,14 +281,14 @@
     previewTimer = window.setTimeout(runPreview, 250);
   }
   async function runPreview() {
-    if (!apiKey()) return;
+    if (!authorised()) return;
     const round = ++previewRound;
     const body = {};
     const family = $("family-name").value;
     const given = $("given-name").value;
     if (family.trim()) body.family_name = family;
     if (given.trim()) body.given_name = given;
-    const result = await window.DCC.call("/v1/names/preview", {
+    const result = await authCall("/v1/names/preview", {
       method: "POST",
       headers: authHeaders("application/json"),
       body: JSON.stringify(body),
@@ -357,14 +423,14 @@
 
   async function submit(event) {
     event.preventDefault();
-    if (!apiKey()) return keyRejected();
+    if (!authorised()) return keyRejected();
     clearErrors();
     const button = $("submit");
     button.disabled = true;
     window.DCC.fill($("submit-status"), t("issue.signing"));
     const body = buildRequest();
     try {
-      const result = await window.DCC.call("/v1/certificates", {
+      const result = await authCall("/v1/certificates", {
         method: "POST",
         headers: Object.assign(authHeaders("application/json"), { "DCC-Channel": "form" }),
         body: JSON.stringify(body),
@@ -381,7 +447,7 @@
 
   /* ---- the issued certificate ---- */
   async function render(accept) {
-    return window.DCC.call("/v1/certificates/render", {
+    return authCall("/v1/certificates/render", {
       method: "POST",
       headers: authHeaders(accept),
       body: JSON.stringify({ hc1: issued.hc1 }),
@@ -464,19 +530,24 @@
     if ($("device-list-fields").dataset.available === "true") fillDevices();
     const standing = shownErrors.filter((item) => !item.el || visible(item.el));
     if (standing.length) showErrors(standing.map((item) => item.error), false);
-    if (apiKey() && !$("issue-form").hidden) schedulePreview(); /* its field errors, translated */
+    if (authorised() && !$("issue-form").hidden) schedulePreview(); /* its field errors, translated */
+    if (session) showSession();
     if (issued) $("result-qr").alt = t("issue.qrAlt", { uvci: issued.uvci });
     if (!$("family-name").value.trim()) window.DCC.fill($("preview-family"), t("common.none"));
     if (!$("given-name").value.trim()) window.DCC.fill($("preview-given"), t("common.none"));
   }
 
-  function start() {
+  async function start() {
     window.DCC.initLanguage();
+    await loadSession();
+    showLoginError();
+    window.setInterval(checkSession, SESSION_CHECK_MS);
     $("facility").value = read("localStorage", FACILITY_ITEM);
     sampleNow();
     showKeyState();
     $("key-form").addEventListener("submit", useKey);
     $("forget-key").addEventListener("click", forgetKey);
+    $("logout").addEventListener("click", logout);
     $("issue-form").addEventListener("submit", submit);
     for (const id of ["family-name", "given-name", "family-std", "given-std"]) {
       $(id).addEventListener("input", schedulePreview);
@@ -495,7 +566,8 @@
     $("new-certificate").addEventListener("click", newCertificate);
     document.addEventListener("dcc:language", onLanguage);
     loadDevices();
-    if (apiKey()) schedulePreview();
+    if (authorised()) schedulePreview();
+    else if (loginAvailable) $("login-link").focus();
     else $("api-key").focus();
   }
 
