@@ -13,7 +13,7 @@ export DCC_KEYS_DIR ?= $(KEYS_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PIP_QUIET := 2>&1 | grep -v '^WARNING: Location' || true
 
-.PHONY: run test lint fmt bench surge clean system-deps
+.PHONY: run test lint fmt bench surge clean system-deps fuzz
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,13 @@ bench: $(DEV_STAMP) system-deps
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
 surge: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.surge --out var/surge
+
+# A long mutation-fuzz campaign of verifier.verify (loadtests/fuzz; ~10 min): inputs,
+# findings, slowest input, peak RSS. FUZZ_MINUTES / FUZZ_SEED change the budget and seed.
+FUZZ_MINUTES ?= 10
+FUZZ_SEED ?= 2021
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m loadtests.fuzz --minutes $(FUZZ_MINUTES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -47,7 +47,9 @@ rules       ``test_type_unknown``, ``test_result_not_negative``, ``sample_in_fut
 (any)       ``internal_error``: a bug; reported, never raised
 =========== =====================================================================
 
-Messages and details never hold names or dates of birth.
+Messages and details never hold names or dates of birth. ``to_dict`` passes the DCC through
+:func:`verifier.json_safe.json_safe`: an integer beyond what JSON readers hold exactly
+(±(2^53−1)) is written as its decimal text, so every report can be encoded.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, get_args
+
+from verifier.json_safe import json_safe
 
 __all__ = [
     "CHECK_NAMES",
@@ -173,12 +177,12 @@ class VerificationReport:
             "checks": [item.to_dict() for item in self.checks],
             "error": self.error.to_dict() if self.error is not None else None,
             "kid": self.kid,
-            "issuer": self.issuer,
+            "issuer": json_safe(self.issuer),
             "issued_at": self.issued_at,
             "expires_at": self.expires_at,
         }
         if self.certificate is not None:
-            out["certificate"] = self.certificate
+            out["certificate"] = json_safe(self.certificate)
             if not self.verified:
                 out["verified"] = False
         return out

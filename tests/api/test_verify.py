@@ -139,3 +139,22 @@ async def test_verify_quota_is_per_client_address_and_ignores_forwarded_for(
     assert response.headers["content-type"] == PROBLEM
     assert int(response.headers["retry-after"]) >= 1
     assert response.headers["ratelimit-limit"] == "2"
+
+
+async def test_an_integer_beyond_64_bits_in_a_signed_certificate_is_not_a_500(
+    service: Any,
+) -> None:
+    """ver = -2^64 in a validly signed certificate: orjson cannot write it as a number."""
+    from keys.load import load_signing_keys
+    from loadtests.fuzz.target import FuzzTarget
+    from verifier import TrustStore
+
+    keys = load_signing_keys(service.resources.settings.keys_dir)
+    target = FuzzTarget(keys, TrustStore([keys.certificate]))
+    claims = target.claims()
+    claims[-260][1]["ver"] = -(2**64)
+    response = await service.client.post("/v1/verify", json={"hc1": target.hc1(claims)})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["certificate"]["ver"] == str(-(2**64))
+    assert report["valid"] is False
