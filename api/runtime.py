@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, TypeVar, TypeVarTuple
 
@@ -32,6 +32,7 @@ from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
 from api.settings import Settings
+from api.work_limits import new_image_decode_limiter
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
@@ -144,6 +145,7 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    image_decodes: anyio.CapacityLimiter = field(default_factory=new_image_decode_limiter)
 
     @property
     def devices(self) -> DeviceRegistry:
