@@ -47,7 +47,7 @@ rules       ``test_type_unknown``, ``test_result_not_negative``, ``sample_in_fut
 (any)       ``internal_error``: a bug; reported, never raised
 =========== =====================================================================
 
-Messages and details never hold names or dates of birth. ``to_dict`` passes the DCC through
+Messages and details never hold names or dates of birth. The JSON form passes the DCC through
 :func:`verifier.json_safe.json_safe`: an integer beyond what JSON readers hold exactly
 (±(2^53−1)) is written as its decimal text, so every report can be encoded.
 """

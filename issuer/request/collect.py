@@ -50,7 +50,7 @@ def collect(
     names = _person(person, now, policy) if person is not None else None
     event = _test(test, now, devices, policy) if test is not None else None
     if body.errors or names is None or event is None:
-        raise RequestInvalid(body.errors)
+        raise RequestInvalid(body.errors, omitted=body.omitted[0])
     family, given, fnt, gnt, dob = names
     test_type, device, naat_name, sampled, result, facility = event
     return NegativeTestRequest(
