@@ -31,6 +31,7 @@ from api.metrics import Metrics
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
+from api.render_limits import RenderSlots
 from api.settings import Settings
 from api.work_limits import new_image_decode_limiter
 from hcert.valuesets import DeviceRegistry
@@ -146,6 +147,7 @@ class Resources:
     clock: Clock
     background: list[asyncio.Task[None]]
     image_decodes: anyio.CapacityLimiter = field(default_factory=new_image_decode_limiter)
+    render_slots: RenderSlots = field(default_factory=RenderSlots)
 
     @property
     def devices(self) -> DeviceRegistry:
