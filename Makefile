@@ -74,11 +74,13 @@ bench: $(DEV_STAMP) system-deps
 surge: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.surge --out var/surge
 
-# A long mutation-fuzz campaign of verifier.verify (loadtests/fuzz; ~10 min): inputs,
-# findings, slowest input, peak RSS. FUZZ_MINUTES / FUZZ_SEED change the budget and seed.
+# A long fuzz campaign of verifier.verify (loadtests/fuzz; FUZZ_MINUTES each, 10 by default):
+# atheris (coverage-guided libFuzzer; final stats: executions, peak RSS, slowest input), then
+# our seeded mutator (inputs, findings, slowest input, peak RSS). FUZZ_SEED sets both seeds.
 FUZZ_MINUTES ?= 10
 FUZZ_SEED ?= 2021
 fuzz: $(DEV_STAMP)
+	$(BIN)/python -m loadtests.fuzz.coverage_guided -max_total_time=$$(( $(FUZZ_MINUTES) * 60 )) -seed=$(FUZZ_SEED)
 	$(BIN)/python -m loadtests.fuzz --minutes $(FUZZ_MINUTES) --seed $(FUZZ_SEED)
 
 clean:

@@ -1,6 +1,6 @@
 """``python -m loadtests.fuzz [--minutes M] [--inputs N] [--seed S]``: a long campaign.
 
-Prints progress every 10,000 inputs, then the summary (inputs, findings by kind, slowest
+Prints progress every 100,000 inputs, then the summary (inputs, findings by kind, slowest
 input, peak RSS) and the first findings with their inputs; exits 1 when anything broke.
 """
 

@@ -114,7 +114,7 @@ def run_campaign(
         if spent > result.slowest_seconds:
             result.slowest_seconds, result.slowest_input = spent, data
             result.slowest_strategy = strategy
-        if on_progress is not None and index % 10_000 == 9_999:
+        if on_progress is not None and index % 100_000 == 99_999:
             result.seconds = time.perf_counter() - started
             on_progress(result)
     result.seconds = time.perf_counter() - started

@@ -75,6 +75,12 @@ class FuzzTarget:
         """The HC1 text of :meth:`cose`."""
         return encode_hc1(self.cose(claims, protected))
 
+    def hc1_signed_payload(self, payload: bytes) -> str:
+        """HC1 of a COSE_Sign1 over ``payload`` (any bytes), validly signed."""
+        raw = cbor2.dumps(self.protected())
+        signature = sign_raw(self.keys.private_key, self.keys.alg, sig_structure(raw, payload))
+        return encode_hc1(cbor2.dumps(cbor2.CBORTag(18, [raw, {}, payload, signature])))
+
     def seed(self) -> str:
         """The valid seed certificate."""
         return self.hc1(self.claims())

@@ -12,7 +12,10 @@ work per input is bounded by structure, not by the clock, and checked per input:
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +101,19 @@ def test_the_mutator_is_reproducible(target: FuzzTarget) -> None:
     texts = [[data for kind, data in run if kind == "text"] for run in runs]
     assert texts[0] == texts[1]
     assert texts[0]
+
+
+@pytest.mark.slow
+def test_the_coverage_guided_harness_runs(tmp_path: Path) -> None:
+    """``make fuzz``'s atheris harness, 300 executions from its seed corpus: no finding."""
+    pytest.importorskip("atheris")
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtests.fuzz.coverage_guided", "-runs=300", "-seed=1"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "stat::number_of_executed_units: 300" in done.stderr
