@@ -11,7 +11,7 @@ branches. The first input byte picks a layer, the rest is the layer's content:
 
 A finding (an exception escaping ``verify``, a report orjson cannot write, an
 ``internal_error``) raises, and libFuzzer saves the input (``crash-*``) and stops. The seed
-corpus (one valid input per layer) is written to the corpus folder first. libFuzzer prints
+corpus (one valid input per layer) is written to :data:`CORPUS_DIR` first. libFuzzer prints
 the figures: executions (``#N``), ``exec/s``, ``rss`` (peak RSS), and with the default
 flags below the final stats (``stat::number_of_executed_units``, ``stat::peak_rss_mb``,
 ``stat::slowest_unit_time_sec``).
@@ -33,7 +33,10 @@ from hcert.hc1 import decode_hc1, encode_hc1
 from loadtests.fuzz.campaign import check_one
 from loadtests.fuzz.target import FuzzTarget, make_target
 
-__all__ = ["main"]
+__all__ = ["CORPUS_DIR", "main"]
+
+CORPUS_DIR = Path("var/fuzz/corpus")
+"""Where the corpus grows from one campaign to the next (ignored by git, like all of var/)."""
 
 # Final stats; a 2 GiB RSS guard; inputs long enough to cross the 4,500-character cap; an
 # input running 10 s counts as a finding (libFuzzer's timeout).
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run libFuzzer with ``argv`` (its own flags, e.g. ``-max_total_time=600``)."""
     args = list(sys.argv if argv is None else argv)
     args[1:1] = [flag for flag in _DEFAULT_FLAGS if flag.split("=")[0] not in " ".join(args)]
-    corpus = Path(tempfile.mkdtemp(prefix="dcc-fuzz-corpus-"))
+    corpus = CORPUS_DIR
     with tempfile.TemporaryDirectory() as keys:
         target = make_target(Path(keys) / "keys")
         _seed_corpus(target, corpus)

@@ -12,6 +12,7 @@ work per input is bounded by structure, not by the clock, and checked per input:
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -109,7 +110,8 @@ def test_the_coverage_guided_harness_runs(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     done = subprocess.run(
         [sys.executable, "-m", "loadtests.fuzz.coverage_guided", "-runs=300", "-seed=1"],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         capture_output=True,
         text=True,
         timeout=120,
@@ -117,3 +119,4 @@ def test_the_coverage_guided_harness_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "stat::number_of_executed_units: 300" in done.stderr
+    assert len(list((tmp_path / "var/fuzz/corpus").iterdir())) >= 3
