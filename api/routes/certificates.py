@@ -192,7 +192,7 @@ def _batch_items(body: object, limit: int) -> list[object]:
             FieldError("items", "batch_too_large", f"a batch holds at most {limit} items")
         )
     if errors:
-        raise RequestInvalid(errors, message="the batch request is invalid")
+        raise RequestInvalid(errors, message="the batch request is invalid", omitted=errors.omitted)
     assert isinstance(items, list)
     return items
 

@@ -74,7 +74,9 @@ def preview_names(body: object, *, max_length: int) -> dict[str, Any]:
         if not isinstance(fields.get(key), str | None)
     ]
     if refused:
-        raise RequestInvalid(refused, message="the names preview request is invalid")
+        raise RequestInvalid(
+            refused, message="the names preview request is invalid", omitted=refused.omitted
+        )
     out: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for key in NAME_KEYS:

@@ -65,3 +65,17 @@ async def test_a_batch_lists_at_most_the_request_budget(service: Any, make_reque
     assert listed + omitted == len(items) * (MAX_FIELD_ERRORS + 5)
     assert "errors" not in results[-1]["error"]
     assert results[-1]["error"]["code"] == "request_invalid"
+
+
+async def test_unknown_keys_of_small_bodies_are_counted(service: Any) -> None:
+    from api.body import MAX_UNKNOWN_REPORTED
+
+    body = {"hc1": "HC1:X", **{f"k{index}": 1 for index in range(50)}}
+    for path in ("/v1/verify", "/v1/names/preview", "/v1/certificates/batch"):
+        response = await service.client.post(path, json=body, headers=service.auth())
+        assert response.status_code == 422, (path, response.text)
+        problem = response.json()
+        unknown = [error for error in problem["errors"] if error["code"] == "unknown_field"]
+        assert len(unknown) == MAX_UNKNOWN_REPORTED, path
+        omitted = 50 - MAX_UNKNOWN_REPORTED + (path != "/v1/verify")  # "hc1" is unknown there
+        assert problem["errors_omitted"] == omitted, path
