@@ -13,7 +13,7 @@ export DCC_KEYS_DIR ?= $(KEYS_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PIP_QUIET := 2>&1 | grep -v '^WARNING: Location' || true
 
-.PHONY: run test lint fmt bench surge clean system-deps
+.PHONY: run test lint fmt bench surge clean system-deps fuzz
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,15 @@ bench: $(DEV_STAMP) system-deps
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
 surge: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.surge --out var/surge
+
+# A long fuzz campaign of verifier.verify (loadtests/fuzz; FUZZ_MINUTES each, 10 by default):
+# atheris (coverage-guided libFuzzer; final stats: executions, peak RSS, slowest input), then
+# our seeded mutator (inputs, findings, slowest input, peak RSS). FUZZ_SEED sets both seeds.
+FUZZ_MINUTES ?= 10
+FUZZ_SEED ?= 2021
+fuzz: $(DEV_STAMP)
+	$(BIN)/python -m loadtests.fuzz.coverage_guided -max_total_time=$$(( $(FUZZ_MINUTES) * 60 )) -seed=$(FUZZ_SEED)
+	$(BIN)/python -m loadtests.fuzz --minutes $(FUZZ_MINUTES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,6 +28,7 @@ from signing.errors import FieldError, RequestInvalid
 __all__ = [
     "JSON_TYPES",
     "MAX_UNKNOWN_REPORTED",
+    "FieldErrors",
     "hc1_of",
     "json_object",
     "media_type",
@@ -124,10 +125,17 @@ async def read_form_file(request: Request, field: str, limit: int) -> bytes:
         await form.close()
 
 
+class FieldErrors(list[FieldError]):
+    """Field errors, and how many more were left out (``RequestInvalid(omitted=...)``)."""
+
+    omitted: int = 0
+
+
 def json_object(
     body: object, allowed: Collection[str], *, what: str
-) -> tuple[dict[str, object], list[FieldError]]:
-    """``body`` as an object, and an ``unknown_field`` error per key not in ``allowed``.
+) -> tuple[dict[str, object], FieldErrors]:
+    """``body`` as an object, and an ``unknown_field`` error per key not in ``allowed`` (at
+    most :data:`MAX_UNKNOWN_REPORTED`; the others are counted in ``omitted``).
 
     Raises :class:`RequestInvalid` (``body_not_object``) for anything but an object; the
     caller adds its own field errors to the list and raises them together.
@@ -137,8 +145,14 @@ def json_object(
             [FieldError("", "body_not_object", "the body must be a JSON object")],
             message=f"the {what} request is invalid",
         )
-    unknown = [FieldError.unknown(key) for key in body if key not in allowed]
-    return body, unknown[:MAX_UNKNOWN_REPORTED]
+    errors = FieldErrors()
+    for key in body:
+        if key not in allowed:
+            if len(errors) < MAX_UNKNOWN_REPORTED:
+                errors.append(FieldError.unknown(key))
+            else:
+                errors.omitted += 1
+    return body, errors
 
 
 def hc1_of(body: object, *, what: str) -> str:
@@ -152,7 +166,9 @@ def hc1_of(body: object, *, what: str) -> str:
             FieldError("hc1", "hc1_too_long", f"hc1 is longer than {MAX_HC1_CHARS} characters")
         )
     if errors:
-        raise RequestInvalid(errors, message=f"the {what} request is invalid")
+        raise RequestInvalid(
+            errors, message=f"the {what} request is invalid", omitted=errors.omitted
+        )
     assert isinstance(hc1, str)
     return hc1
 

@@ -161,6 +161,16 @@ async def charge_issuance(resources: Resources, account: Account, cost: int) -> 
     return decision
 
 
+async def charge_account(resources: Resources, account: Account, cost: int = 1) -> Decision:
+    """Spend ``cost`` cells of the account's own quota only (renders: api/render_limits.py)."""
+    rate = account.rate
+    if rate is None:
+        settings = resources.settings
+        rate = settings.rate_lab if account.role == "lab" else settings.rate_pharmacist
+    key = f"{account.role}:{account.id}"
+    return await _hit(resources, resources.issue_limiter, key, rate, cost)
+
+
 async def charge_verification(resources: Resources, request: Request) -> Decision:
     """Spend one cell of the client address's verify quota (socket peer only)."""
     host = request.client.host if request.client is not None else "unknown"

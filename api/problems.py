@@ -188,9 +188,10 @@ def status_for(error: DccError) -> int:
 
 
 def problem_body(
-    status: int, code: str, detail: str, errors: Sequence[FieldError] = ()
+    status: int, code: str, detail: str, errors: Sequence[FieldError] = (), omitted: int = 0
 ) -> dict[str, Any]:
-    """The problem object as a dict (also used inside batch results)."""
+    """The problem object as a dict (also used inside batch results); ``errors_omitted``
+    says how many field errors were left out (signing.errors.MAX_FIELD_ERRORS)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": _RFC9110_TITLES.get(status) or HTTPStatus(status).phrase,
@@ -200,6 +201,8 @@ def problem_body(
     }
     if errors:
         body["errors"] = [error.to_dict() for error in errors]
+    if omitted:
+        body["errors_omitted"] = omitted
     return body
 
 
@@ -224,6 +227,7 @@ def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
     code = "internal_error" if hidden else error.code
     detail = _HIDDEN_DETAIL if hidden else error.message
     errors: Sequence[FieldError] = error.errors if isinstance(error, RequestInvalid) else ()
+    omitted = error.omitted if isinstance(error, RequestInvalid) else 0
     if isinstance(
         error,
         SignerUnavailable | LimiterUnavailable | StoreUnavailable | IdentityProviderUnavailable,
@@ -236,7 +240,7 @@ def problem_for(error: DccError) -> tuple[int, dict[str, Any], dict[str, str]]:
         if error.code != "authentication_required":
             challenge += ', error="invalid_token"'
         headers["WWW-Authenticate"] = challenge
-    return status, problem_body(status, code, detail, errors), headers
+    return status, problem_body(status, code, detail, errors, omitted), headers
 
 
 def error_response(error: DccError) -> Response:

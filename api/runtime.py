@@ -32,8 +32,10 @@ from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
+from api.render_limits import RenderSlots
 from api.settings import Settings
 from api.trust_lists import ImportedTrustLists
+from api.work_limits import new_image_decode_limiter
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
@@ -162,6 +164,8 @@ class Resources:
     rules: RuleSet = field(default_factory=default_rule_set)
     identity: IdentityProvider | None = None
     """The OpenID provider when ``DCC_OIDC_ISSUER`` is set (logins, access tokens)."""
+    image_decodes: anyio.CapacityLimiter = field(default_factory=new_image_decode_limiter)
+    render_slots: RenderSlots = field(default_factory=RenderSlots)
 
     @property
     def devices(self) -> DeviceRegistry:

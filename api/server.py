@@ -11,6 +11,8 @@ from typing import Any, Final
 
 from uvicorn.config import LOGGING_CONFIG
 
+from api.server_limits import HTTP_PROTOCOL
+
 __all__ = ["APP_FACTORY", "logging_config", "uvicorn_options"]
 
 APP_FACTORY: Final = "api.app:app_from_env"
@@ -23,6 +25,8 @@ def logging_config(level: str) -> dict[str, Any]:
     """
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    config.setdefault("filters", {})["path_only"] = {"()": "api.access_log.PathOnly"}
+    config["handlers"]["access"]["filters"] = ["path_only"]  # paths only, no query strings
     config["formatters"]["plain"] = {"format": "%(message)s"}
     config["handlers"]["audit"] = {
         "formatter": "plain",
@@ -53,4 +57,5 @@ def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> di
         "proxy_headers": False,
         "server_header": False,
         "timeout_graceful_shutdown": 10,
+        "http": HTTP_PROTOCOL,  # header size/count and header/body deadlines
     }

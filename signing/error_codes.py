@@ -208,6 +208,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "batch_too_large",
             "batch_exceeds_burst",
             "rate_limited",
+            "render_concurrency",
             "rate_invalid",
             "rate_cost_invalid",
             "rate_limiter_invalid",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "MAX_FIELD_ERRORS",
     "MAX_KEY_ECHO",
     "ConfigError",
     "DccError",
@@ -105,6 +106,10 @@ class ConfigError(DccError):
 
 _SUMMARY_LIMIT = 5
 MAX_KEY_ECHO = 64
+MAX_FIELD_ERRORS = 20
+"""Field errors one request (or batch item) reports; the rest are counted (``omitted``).
+An issue request has 13 known fields (2 sections, 11 values), so 20 names every real
+mistake, while a body of 300,000 unknown keys no longer answers 300,000 errors."""
 _UNKNOWN = "is not a field of this object"
 
 
@@ -143,17 +148,23 @@ class RequestInvalid(DccError):
 
     default_code = "request_invalid"
 
-    def __init__(self, errors: Sequence[FieldError], message: str | None = None) -> None:
-        self.errors: tuple[FieldError, ...] = tuple(errors)
-        super().__init__(message or _summary(self.errors), error_count=len(self.errors))
+    def __init__(
+        self, errors: Sequence[FieldError], message: str | None = None, *, omitted: int = 0
+    ) -> None:
+        # At most MAX_FIELD_ERRORS are kept; ``omitted`` counts the others (also those the
+        # caller already left out, passed in as ``omitted``).
+        self.errors: tuple[FieldError, ...] = tuple(errors[:MAX_FIELD_ERRORS])
+        self.omitted: int = omitted + max(0, len(errors) - MAX_FIELD_ERRORS)
+        total = len(self.errors) + self.omitted
+        super().__init__(message or _summary(self.errors, total), error_count=total)
 
 
-def _summary(errors: tuple[FieldError, ...]) -> str:
+def _summary(errors: tuple[FieldError, ...], total: int) -> str:
     """``"issue request invalid (2 errors): person.date_of_birth: dob_format; ..."``."""
     if not errors:
         return "issue request invalid"
     parts = [f"{e.field or '(body)'}: {e.code}" for e in errors[:_SUMMARY_LIMIT]]
-    if len(errors) > _SUMMARY_LIMIT:
-        parts.append(f"and {len(errors) - _SUMMARY_LIMIT} more")
-    noun = "error" if len(errors) == 1 else "errors"
-    return f"issue request invalid ({len(errors)} {noun}): " + "; ".join(parts)
+    if total > _SUMMARY_LIMIT:
+        parts.append(f"and {total - _SUMMARY_LIMIT} more")
+    noun = "error" if total == 1 else "errors"
+    return f"issue request invalid ({total} {noun}): " + "; ".join(parts)

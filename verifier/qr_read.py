@@ -1,10 +1,14 @@
-"""Reading one QR code from an uploaded image (PNG, JPEG, WebP, GIF, BMP) with zxing-cpp.
+"""Reading one QR code from an uploaded image (PNG, JPEG, WebP, GIF) with zxing-cpp.
 
 The input is hostile (hardening.md, API4): the byte count is capped before Pillow sees
-it, the pixel count is checked from the header before any pixel is decoded, and only
-common raster formats are opened. Every failure is a :class:`DecodeError` at stage
-``image`` with code ``image_too_large``, ``image_invalid`` or ``qr_not_found``; no Pillow
-or zxing-cpp exception escapes.
+it, the pixel count is read from the header by :mod:`verifier.image_header` before Pillow
+opens the image (its WebP plugin allocates the canvas on open), checked again on what
+Pillow reports, and only these four formats are opened (the header's format must be the
+one Pillow finds). :data:`MAX_IMAGE_PIXELS` (16 Mpx: a 12-Mpx phone photo fits, and any
+screenshot of a QR code) bounds one decode to ~80 MB (RGBA plus the grey copy); callers
+bound how many run at once (the HTTP API: ``api/work_limits.py``). Every failure is a
+:class:`DecodeError` at stage ``image`` with code ``image_too_large``, ``image_invalid``
+or ``qr_not_found``; no Pillow or zxing-cpp exception escapes.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import zxingcpp
 from PIL import Image
 
 from signing.errors import DecodeError
+from verifier.image_header import read_header
 
 __all__ = ["IMAGE_FORMATS", "MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "read_qr"]
 
 MAX_IMAGE_BYTES: Final = 8 * 1024 * 1024
-MAX_IMAGE_PIXELS: Final = 40_000_000
-IMAGE_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+MAX_IMAGE_PIXELS: Final = 4096 * 4096
+IMAGE_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF")
 _WHITE_RGBA: Final = (255, 255, 255, 255)
 
 
@@ -65,8 +70,13 @@ def _load_grey(data: bytes) -> Image.Image:
     the header before the pixel data is decoded, so a warning can only come from an image
     that is refused anyway.
     """
+    header = read_header(data)
+    if header is None:
+        raise DecodeError("image", "not a PNG, JPEG, GIF or WebP image", code="image_invalid")
+    if header.pixels > MAX_IMAGE_PIXELS:
+        raise _too_large(header.width, header.height)
     try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as opened:
+        with Image.open(io.BytesIO(data), formats=(header.format,)) as opened:
             width, height = opened.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise _too_large(width, height)

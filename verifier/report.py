@@ -53,7 +53,9 @@ rules       ``test_type_unknown``, ``test_result_not_negative``, ``sample_in_fut
 (any)       ``internal_error``: a bug; reported, never raised
 =========== =====================================================================
 
-Messages and details never hold names or dates of birth.
+Messages and details never hold names or dates of birth. The JSON form passes the DCC through
+:func:`verifier.json_safe.json_safe`: an integer beyond what JSON readers hold exactly
+(±(2^53−1)) is written as its decimal text, so every report can be encoded.
 """
 
 from __future__ import annotations
@@ -63,10 +65,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
+from verifier.json_safe import json_safe
+from verifier.trust import TrustListInfo
+
 if TYPE_CHECKING:
     from verifier.destination import DestinationReport
-
-from verifier.trust import TrustListInfo
 
 __all__ = [
     "CHECK_NAMES",
@@ -207,12 +210,12 @@ class VerificationReport:
             "checks": [item.to_dict() for item in self.checks],
             "error": self.error.to_dict() if self.error is not None else None,
             "kid": self.kid,
-            "issuer": self.issuer,
+            "issuer": json_safe(self.issuer),
             "issued_at": self.issued_at,
             "expires_at": self.expires_at,
         }
         if self.certificate is not None:
-            out["certificate"] = self.certificate
+            out["certificate"] = json_safe(self.certificate)
             if not self.verified:
                 out["verified"] = False
         if self.trust_list is not None:

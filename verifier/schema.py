@@ -12,6 +12,8 @@ official schema in the tests. What it enforces, as ``DCC.schema.json`` 1.3.3 doe
 
 Deliberate differences from a literal reading of the schema (documented choices):
 
+* ``dn``/``sd`` must also be at most 2^53−1, the largest integer every JSON reader holds
+  exactly (the schema gives only the minimum 1; CBOR integers reach ±2^64);
 * ``dob`` must also name a real month and day (the pattern alone accepts ``2021-13-45``);
 * ``co`` must match ``[A-Z]{1,10}`` as a whole (the schema's pattern is unanchored, so it
   would accept any text holding one capital letter);
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from verifier.dates import is_date, is_date_of_birth, parse_date_time
+from verifier.json_safe import MAX_JSON_INTEGER
 
 __all__ = ["GROUP_TYPES", "SchemaViolation", "dcc_type", "validate_dcc"]
 
@@ -95,6 +98,8 @@ def _positive_integer(value: object, path: str, out: list[SchemaViolation]) -> N
         _add(out, path, "schema_wrong_type", "must be an integer")
     elif isinstance(value, int | float) and value < 1:
         _add(out, path, "schema_value", "must be at least 1")
+    elif isinstance(value, int | float) and value > MAX_JSON_INTEGER:
+        _add(out, path, "schema_value", f"must be at most {MAX_JSON_INTEGER}")
 
 
 _CODE = _text()

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from api.accounts import Account
 from api.body import JSON_TYPES, json_object, parse_json, read_body, require_media_type
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
+from api.error_caps import cap_batch_errors
 from api.idempotency import idempotency_key
 from api.issuance import channel_of, claim_key, finish, releasing
 from api.negotiation import negotiate
@@ -191,7 +192,7 @@ def _batch_items(body: object, limit: int) -> list[object]:
             FieldError("items", "batch_too_large", f"a batch holds at most {limit} items")
         )
     if errors:
-        raise RequestInvalid(errors, message="the batch request is invalid")
+        raise RequestInvalid(errors, message="the batch request is invalid", omitted=errors.omitted)
     assert isinstance(items, list)
     return items
 
@@ -245,11 +246,9 @@ async def _issue_batch(
     for result in results:
         if isinstance(result, DccError):
             metrics.child(metrics.issued, "unknown", _outcome(result)).inc()
-    content = {
-        "issued": len(issued),
-        "failed": len(results) - len(issued),
-        "results": [_batch_result(index, result) for index, result in enumerate(results)],
-    }
+    answers = [_batch_result(index, result) for index, result in enumerate(results)]
+    cap_batch_errors(answers)
+    content = {"issued": len(issued), "failed": len(results) - len(issued), "results": answers}
     response = await finish(
         resources,
         account,

@@ -1,6 +1,6 @@
 """``POST /v1/names/preview``: the standardised names (``fnt``/``gnt``) issuing would derive.
 
-It runs exactly the issuer's rule on a name (:func:`issuer.request.rules.clean_text`, then
+It runs exactly the issuer's rule on a name (:func:`issuer.request.rules.clean_name`, then
 :func:`issuer.request.standardise_name` with the deployment's length limit), so the preview
 is what the certificate will hold, never a client-side approximation. Rule breaks come back
 as field errors with the same dotted paths and codes as an issue request
@@ -23,7 +23,7 @@ from api.problems import ProblemFieldError
 from api.responses import NO_STORE, json_response
 from api.routes.schemas import inline_json_body, problems
 from issuer.request import standardise_name
-from issuer.request.rules import clean_text
+from issuer.request.rules import clean_name
 from signing.errors import FieldError, RequestInvalid
 
 __all__ = ["NAME_KEYS", "NamesPreview", "NamesPreviewInput", "preview_names", "router"]
@@ -54,7 +54,7 @@ def _standardised(value: str | None, key: str, max_length: int) -> str | FieldEr
     if value is None:
         return None
     field = f"person.{key}"
-    cleaned = clean_text(value, field, max_length=max_length)
+    cleaned = clean_name(value, field, max_length=max_length)
     if cleaned is None or isinstance(cleaned, FieldError):
         return cleaned
     return standardise_name(cleaned, field, max_length)
@@ -74,7 +74,9 @@ def preview_names(body: object, *, max_length: int) -> dict[str, Any]:
         if not isinstance(fields.get(key), str | None)
     ]
     if refused:
-        raise RequestInvalid(refused, message="the names preview request is invalid")
+        raise RequestInvalid(
+            refused, message="the names preview request is invalid", omitted=refused.omitted
+        )
     out: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for key in NAME_KEYS:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 import verifier
 from api.body import read_hc1
-from api.deps import AccountDep, resources_of
+from api.deps import AccountDep, charge_account, resources_of
 from api.negotiation import negotiate
 from api.responses import NO_STORE
 from api.routes.schemas import inline_json_body, problems, qr_or_pdf_content
@@ -97,7 +97,7 @@ def _render_hc1(
     response_class=Response,
     responses={
         200: {"description": "the QR code or the PDF", "content": qr_or_pdf_content()},
-        **problems(400, 401, 406, 413, 415, 422, 500),
+        **problems(400, 401, 406, 413, 415, 422, 429, 500, 503),
     },
     openapi_extra=inline_json_body(RenderInput),
 )
@@ -105,6 +105,7 @@ async def render_certificate(request: Request, account: AccountDep) -> Response:
     """The QR code or the PDF of a valid certificate this service signed (422 otherwise)."""
     resources = resources_of(request)
     kind = negotiate(request.headers.get("accept"), RENDER_FORMATS)
+    decision = await charge_account(resources, account)  # api/render_limits.py
     hc1 = await read_hc1(request, resources.settings.max_body_bytes, what="render")
     job = partial(
         _render_hc1,
@@ -115,8 +116,9 @@ async def render_certificate(request: Request, account: AccountDep) -> Response:
         timezone=resources.settings.timezone,
         devices=resources.devices,
     )
-    issued, content = await resources.in_render_thread(job)
-    headers = {**NO_STORE, "DCC-UVCI": issued.uvci}
+    async with resources.render_slots.hold(account.id):
+        issued, content = await resources.in_render_thread(job)
+    headers = {**decision.headers(), **NO_STORE, "DCC-UVCI": issued.uvci}
     if kind == "pdf":
         headers["Content-Disposition"] = pdf_disposition(issued.uvci)
     return Response(content, 200, headers, media_type=MEDIA_TYPES[kind])

@@ -87,7 +87,8 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     if isinstance(data, str):
         report = check()
     else:
-        report = await resources.in_render_thread(check)
+        async with resources.image_decodes:  # api/work_limits.py: decodes at once
+            report = await resources.in_render_thread(check)
     source = "hc1" if isinstance(data, str) else "image"
     resources.metrics.verifications.labels(source, report.verdict).inc()
     return json_response(report.to_dict(), 200, {**decision.headers(), **NO_STORE})

@@ -20,6 +20,7 @@ from issuer.request.rules import (
     check_result,
     check_sample_time,
     check_test_type,
+    clean_name,
     clean_text,
     standardise_name,
 )
@@ -49,7 +50,7 @@ def collect(
     names = _person(person, now, policy) if person is not None else None
     event = _test(test, now, devices, policy) if test is not None else None
     if body.errors or names is None or event is None:
-        raise RequestInvalid(body.errors)
+        raise RequestInvalid(body.errors, omitted=body.omitted[0])
     family, given, fnt, gnt, dob = names
     test_type, device, naat_name, sampled, result, facility = event
     return NegativeTestRequest(
@@ -77,7 +78,7 @@ def _person(person: SectionReader, now: datetime, policy: RequestPolicy) -> _Nam
 def _name(person: SectionReader, key: str, policy: RequestPolicy) -> tuple[str | None, str | None]:
     """The cleaned name and its standardised form (override or transliteration)."""
     std_key = f"{key}_standardised"
-    name = person.check(key, False, clean_text, max_length=policy.max_name_length)
+    name = person.check(key, False, clean_name, max_length=policy.max_name_length)
     override = blank_to_none(person.string(std_key))
     if override is not None:
         override = override.strip()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hcert.valuesets import TEST_TYPE_RAT, DeviceRegistry
+from issuer.request.charset import FREE_TEXT, NAME, Charset
 from issuer.request.collect import BODY_FIELDS, PERSON_FIELDS, TEST_FIELDS
 from issuer.request.contract import NegativeTestRequest, RequestPolicy
 from issuer.request.rules import (
@@ -47,11 +48,11 @@ def exact_str(value: object) -> str:
     return value
 
 
-def quick_text(value: object, max_length: int) -> str | None:
+def quick_text(value: object, max_length: int, charset: Charset = FREE_TEXT) -> str | None:
     """Optional free text cleaned by :func:`clean_text`; None when absent or blank."""
     if value is None:
         return None
-    text = clean_text(exact_str(value), "", max_length=max_length)
+    text = clean_text(exact_str(value), "", max_length=max_length, charset=charset)
     if isinstance(text, FieldError):
         raise Unclear
     return text
@@ -104,7 +105,7 @@ def quick(
 
 def _quick_name(value: object, override: object, limit: int) -> tuple[str | None, str | None]:
     """The cleaned name and its standardised form, as the collector finds them."""
-    name = quick_text(value, limit)
+    name = quick_text(value, limit, NAME)
     if override is not None:
         override = exact_str(override).strip()
         if override:

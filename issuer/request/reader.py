@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Concatenate, ParamSpec, TypeVar
 
-from signing.errors import FieldError
+from signing.errors import MAX_FIELD_ERRORS, FieldError
 
 __all__ = ["SectionReader", "blank_to_none"]
 
@@ -24,11 +24,18 @@ class SectionReader:
     """One JSON object (``prefix`` is its dotted path, "" for the body) of a request."""
 
     def __init__(
-        self, data: Mapping[object, object], prefix: str, errors: list[FieldError]
+        self,
+        data: Mapping[object, object],
+        prefix: str,
+        errors: list[FieldError],
+        omitted: list[int] | None = None,
     ) -> None:
         self.data = data
         self.prefix = prefix
         self.errors = errors
+        # Unknown fields beyond MAX_FIELD_ERRORS are counted, not built: [count], shared by
+        # every section of the request like ``errors``.
+        self.omitted = [0] if omitted is None else omitted
 
     def path(self, key: str) -> str:
         """The dotted path of ``key`` inside this object ("" means the object itself)."""
@@ -48,9 +55,14 @@ class SectionReader:
     def refuse_unknown(self, allowed: Iterable[str]) -> None:
         """An ``unknown_field`` error for every key not in ``allowed``."""
         known = allowed if isinstance(allowed, frozenset | set) else set(allowed)
+        room = MAX_FIELD_ERRORS - len(self.errors)
         for key in self.data:
             if key not in known:
-                self.errors.append(FieldError.unknown(key, self.prefix))
+                if room > 0:
+                    self.errors.append(FieldError.unknown(key, self.prefix))
+                    room -= 1
+                else:
+                    self.omitted[0] += 1
 
     def present(self, key: str) -> bool:
         """True when ``key`` holds anything but null or a blank string (wrong types count)."""
@@ -93,7 +105,7 @@ class SectionReader:
         if not isinstance(value, Mapping):
             self.add(key, "type", "must be a JSON object")
             return None
-        return SectionReader(value, self.path(key), self.errors)
+        return SectionReader(value, self.path(key), self.errors, self.omitted)
 
 
 def blank_to_none(value: str | None) -> str | None:

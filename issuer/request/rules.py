@@ -18,6 +18,7 @@ from hcert.valuesets import (
     TEST_TYPE_NAAT,
     TEST_TYPE_RAT,
 )
+from issuer.request.charset import FREE_TEXT, NAME, Charset, collapse_spaces
 from issuer.transliterate import to_icao
 from signing.errors import FieldError
 
@@ -30,6 +31,7 @@ __all__ = [
     "check_result",
     "check_sample_time",
     "check_test_type",
+    "clean_name",
     "clean_text",
     "has_forbidden_characters",
     "standardise_name",
@@ -97,11 +99,15 @@ def has_forbidden_characters(text: str) -> bool:
     return not text.isprintable() and _FORBIDDEN_CHARACTER.search(text) is not None
 
 
-def clean_text(value: str, field: str, *, max_length: int) -> str | FieldError | None:
-    """Trim and NFC-normalise free text (names, facility); None when blank.
+def clean_text(
+    value: str, field: str, *, max_length: int, charset: Charset = FREE_TEXT
+) -> str | FieldError | None:
+    """Trim and NFC-normalise free text (``charset`` FREE_TEXT) or a name (``NAME``), and
+    collapse runs of spaces; None when blank.
 
-    Codes: ``invalid_characters``, ``too_long`` (more than ``max_length`` characters
-    after trimming and normalisation).
+    Codes: ``invalid_characters`` (outside ``charset``, see :mod:`issuer.request.charset`,
+    or without a letter), ``too_long`` (more than ``max_length`` characters after trimming
+    and normalisation).
     """
     text = value.strip()
     if not text:
@@ -117,7 +123,16 @@ def clean_text(value: str, field: str, *, max_length: int) -> str | FieldError |
         )
     if not text.isascii():  # ASCII is already NFC
         text = unicodedata.normalize("NFC", text)
+    problem = charset.problem(text)
+    if problem is not None:
+        return FieldError(field, "invalid_characters", problem)
+    text = collapse_spaces(text)
     return _too_long(field, max_length) if len(text) > max_length else text
+
+
+def clean_name(value: str, field: str, *, max_length: int) -> str | FieldError | None:
+    """:func:`clean_text` with the characters names may hold (:data:`charset.NAME`)."""
+    return clean_text(value, field, max_length=max_length, charset=NAME)
 
 
 def standardise_name(name: str, field: str, max_length: int) -> str | FieldError:

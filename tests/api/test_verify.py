@@ -139,3 +139,64 @@ async def test_verify_quota_is_per_client_address_and_ignores_forwarded_for(
     assert response.headers["content-type"] == PROBLEM
     assert int(response.headers["retry-after"]) >= 1
     assert response.headers["ratelimit-limit"] == "2"
+
+
+async def test_an_integer_beyond_64_bits_in_a_signed_certificate_is_not_a_500(
+    service: Any,
+) -> None:
+    """ver = -2^64 in a validly signed certificate: orjson cannot write it as a number."""
+    from keys.load import load_signing_keys
+    from loadtests.fuzz.target import FuzzTarget
+    from verifier import TrustStore
+
+    keys = load_signing_keys(service.resources.settings.keys_dir)
+    target = FuzzTarget(keys, TrustStore([keys.certificate]))
+    claims = target.claims()
+    claims[-260][1]["ver"] = -(2**64)
+    response = await service.client.post("/v1/verify", json={"hc1": target.hc1(claims)})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["certificate"]["ver"] == str(-(2**64))
+    assert report["valid"] is False
+
+
+async def test_image_decodes_are_bounded_per_process(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five uploads at once: IMAGE_DECODES decode, the others wait for a turn."""
+    import asyncio
+    import threading
+
+    import verifier.source
+    from api.work_limits import IMAGE_DECODES
+    from tests.waiting import async_wait_until
+
+    release, lock = threading.Event(), threading.Lock()
+    active: list[int] = [0, 0]  # now, most at once
+
+    def blocking_read(data: bytes) -> str:
+        with lock:
+            active[0] += 1
+            active[1] = max(active[1], active[0])
+        release.wait(30)
+        with lock:
+            active[0] -= 1
+        return "HC1:"
+
+    monkeypatch.setattr(verifier.source, "read_qr", blocking_read)
+    limiter = service.resources.image_decodes
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    uploads = [
+        asyncio.ensure_future(
+            service.client.post("/v1/verify", content=png, headers={"Content-Type": "image/png"})
+        )
+        for _ in range(5)
+    ]
+    await async_wait_until(
+        lambda: active[0] == IMAGE_DECODES and limiter.statistics().tasks_waiting == 3,
+        what=lambda: f"{active} decoding, {limiter.statistics()}",
+    )
+    release.set()
+    responses = await asyncio.gather(*uploads)
+    assert [response.status_code for response in responses] == [200] * 5
+    assert active[1] == IMAGE_DECODES

@@ -161,7 +161,7 @@ window.DCC_TEXTS = {
 
     "error.required": "Required.",
     "error.too_long": "Too long.",
-    "error.invalid_characters": "Contains characters that are not allowed (control or invisible characters).",
+    "error.invalid_characters": "Contains characters that are not allowed: names take letters, spaces, hyphens and apostrophes; no invisible or control characters.",
     "error.name_missing": "Enter a family name or a given name (or both).",
     "error.transliteration_empty": "Has no Latin-letter form: enter the standardised name below.",
     "error.standardised_format": "Use only capital letters A to Z and <.",
@@ -338,7 +338,7 @@ window.DCC_TEXTS = {
 
     "error.required": "Obligatoire.",
     "error.too_long": "Trop long.",
-    "error.invalid_characters": "Contient des caractères interdits (caractères de contrôle ou invisibles).",
+    "error.invalid_characters": "Contient des caractères interdits : les noms prennent des lettres, espaces, traits d’union et apostrophes ; aucun caractère invisible ou de contrôle.",
     "error.name_missing": "Saisissez un nom de famille ou un prénom (ou les deux).",
     "error.transliteration_empty": "N'a pas de forme en lettres latines : saisissez le nom normalisé ci-dessous.",
     "error.standardised_format": "Utilisez uniquement les majuscules de A à Z et <.",

@@ -76,9 +76,11 @@ def test_the_name_preview_is_the_servers_transliteration(browse: Any, live_servi
     page.fill("#given-name", "Ελένη")
     expect(page.locator("#preview-family")).to_have_text("IVANOVA<PETROVA")
     expect(page.locator("#preview-given")).to_have_text("ELENI")
-    page.fill("#given-name", "🙂")
+    page.fill("#given-name", "王")
     expect(page.locator("#given-name-error")).to_contain_text("Latin")
     expect(page.locator("#given-name")).to_have_attribute("aria-invalid", "true")
+    page.fill("#given-name", "🙂")  # not a letter (issue 19: names hold letters and marks)
+    expect(page.locator("#given-name-error")).to_contain_text("letters")
     browse.assert_clean()
 
 
