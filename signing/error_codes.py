@@ -178,6 +178,11 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "account_not_found",
             "role_invalid",
             "status_invalid",
+            "certificate_not_found",
+            "certificate_not_reissuable",
+            "certificate_not_yours",
+            "reason_invalid",
+            "revocation_window_invalid",
         }
     ),
     # api/: HTTP problems, request bodies, accounts, quotas, start-up checks

@@ -7,7 +7,8 @@ upgrade`` applies it, and a service on another revision refuses to start. Redis 
 what may be lost (quotas); what must survive lives here.
 
 :class:`Store` holds the engine and the parts: :attr:`Store.accounts`,
-:attr:`Store.register` (reads; the CLI's writes), :attr:`Store.idempotency`, and
+:attr:`Store.register` (reads; the CLI's writes), :attr:`Store.idempotency`,
+:attr:`Store.revocations` (revoking certificates and keys, the list's entries), and
 :attr:`Store.commits`, the group commit every server write goes through.
 """
 
@@ -25,6 +26,7 @@ from store.group_commit import CommitObserver, GroupCommit
 from store.idempotency import Idempotency
 from store.migrate import require_current, upgrade
 from store.register import Register
+from store.revocations import Revocations
 from store.url import DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url
 
 __all__ = [
@@ -49,6 +51,7 @@ class Store:
         self.accounts = Accounts(self.engine)
         self.register = Register(self.engine)
         self.idempotency = Idempotency(self.engine)
+        self.revocations = Revocations(self.engine)
         self.commits = GroupCommit(self.engine, observer=observer)
 
     @classmethod
