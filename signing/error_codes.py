@@ -68,6 +68,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "device_format",
             "device_inactive",
             "device_unknown",
+            "revocation_list_invalid",
         }
     ),
     # keys/: generating, loading and listing keys and certificates
@@ -155,6 +156,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "schema_group",
             "schema_entry_count",
             "key_usage_mismatch",
+            "revoked",
             "test_result_not_negative",
             "sample_in_future",
             "test_too_old",
