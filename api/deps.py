@@ -24,11 +24,13 @@ from api.problems import RateLimited
 from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
 from api.runtime import Resources
 from signing.errors import FieldError, RequestInvalid
+from store.accounts import ISSUING_ROLES
 
 __all__ = [
     "BEARER_SECURITY",
     "AccountDep",
     "LabAccountDep",
+    "OperatorAccountDep",
     "ResourcesDep",
     "account_of",
     "charge_issuance",
@@ -36,6 +38,7 @@ __all__ = [
     "current_account",
     "get_resources",
     "lab_account",
+    "operator_account",
     "resources_of",
 ]
 
@@ -90,6 +93,14 @@ async def lab_account(request: Request, credentials: Credentials) -> Account:
 LabAccountDep = Annotated[Account, Depends(lab_account)]
 
 
+async def operator_account(request: Request, credentials: Credentials) -> Account:
+    """The authenticated caller, who must hold the operator role (403 otherwise)."""
+    return require_role(authenticate(resources_of(request).accounts, credentials), "operator")
+
+
+OperatorAccountDep = Annotated[Account, Depends(operator_account)]
+
+
 async def _hit(resources: Resources, limiter: Limiter, key: str, rate: Rate, cost: int) -> Decision:
     metrics = resources.metrics
     counter = metrics.ratelimit
@@ -129,6 +140,7 @@ async def charge_issuance(resources: Resources, account: Account, cost: int) -> 
 
     Returns the account's decision (its headers go on the response).
     """
+    require_role(account, *ISSUING_ROLES)  # an operator revokes, never issues
     settings = resources.settings
     rate = account.rate
     if rate is None:

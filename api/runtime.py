@@ -31,6 +31,7 @@ from api.metrics import Metrics
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
+from api.revocation_list import RevocationListCache
 from api.settings import Settings
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
@@ -43,7 +44,7 @@ from signing.pool import SignerPool, WaitObserver
 from signing.signer import LocalSigner
 from store import Store
 from store.errors import StoreUnavailable
-from verifier import TrustStore
+from verifier import TrustStore, load_revocation_lists
 
 __all__ = [
     "BATCH_THREADS",
@@ -144,6 +145,7 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    revocation_list: RevocationListCache
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -230,6 +232,9 @@ async def open_resources(
     now = clock or _utc_now
     runtime = build_issuing_runtime(settings, clock=now, observer=metrics.observe_signer_wait)
     metrics.track_pool(runtime.pool)
+    imported = (
+        load_revocation_lists(settings.revocation_lists) if settings.revocation_lists else None
+    )
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
     try:
         await store.check_schema()
@@ -285,4 +290,11 @@ async def open_resources(
             asyncio.create_task(accounts.keep_fresh()),
             asyncio.create_task(purge_idempotency_keys(store, now)),
         ],
+        revocation_list=RevocationListCache(
+            store.revocations,
+            country=settings.country,
+            clock=now,
+            imported=imported,
+            on_build=metrics.observe_revocation_list,
+        ),
     )

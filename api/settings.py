@@ -58,6 +58,7 @@ class Settings:
     redis_url: str | None = None
     rate_pharmacist: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["pharmacist"]))
     rate_lab: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["lab"]))
+    revocation_lists: tuple[Path, ...] = ()
     rate_global: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["global"]))
     rate_verify: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["verify"]))
     ratelimit_failure: FailurePolicy = "degrade"
@@ -110,6 +111,7 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            revocation_lists=reader.get("REVOCATION_LISTS", _paths, cls.revocation_lists),
         )
         reader.raise_problems()
         return settings
@@ -152,6 +154,10 @@ class _Reader:
             raise ConfigError(
                 "invalid settings: " + "; ".join(self.problems), code="settings_invalid"
             )
+
+
+def _paths(raw: str) -> tuple[Path, ...]:
+    return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
 
 
 def _country(raw: str) -> str:

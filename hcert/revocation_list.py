@@ -125,6 +125,29 @@ class RevocationList:
             revocations.add_document(document)
         return revocations
 
+    @classmethod
+    def from_entries(cls, entries: Iterable[RevokedEntry]) -> RevocationList:
+        """The list of our own revoked certificates (their hashes are trusted: no checks)."""
+        revocations = cls()
+        kids = revocations._kids
+        for entry in entries:
+            hashes = entry.hashes
+            for key in (
+                ("SIGNATURE", hashes.signature),
+                ("UCI", hashes.uci),
+                ("COUNTRYCODEUCI", hashes.country_uci),
+            ):
+                kids.setdefault(key, set()).add(entry.kid)
+            revocations.entries += 3
+        return revocations
+
+    def extend(self, other: RevocationList) -> None:
+        """Add every revoked hash of ``other``."""
+        for key, kids in other._kids.items():
+            self._kids.setdefault(key, set()).update(kids)
+        self.batches += other.batches
+        self.entries += other.entries
+
     def add_document(self, document: object) -> None:
         """Add a document ``{"batches": [...]}``, a list of batches or one batch."""
         if isinstance(document, Mapping) and "batches" in document:

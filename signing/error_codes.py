@@ -221,6 +221,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "idempotency_key_reused",
             "settings_invalid",
             "country_mismatch",
+            "time_invalid",
         }
     ),
     # cli/: the dcc command's own usage errors

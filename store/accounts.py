@@ -30,6 +30,7 @@ from store.engine import unavailable_on_error
 from store.schema import ACCOUNTS, API_KEYS, STORE_STATE
 
 __all__ = [
+    "ISSUING_ROLES",
     "KEY_PREFIX",
     "ROLES",
     "STATUSES",
@@ -45,8 +46,10 @@ __all__ = [
     "key_id_of",
 ]
 
-Role = Literal["pharmacist", "lab"]
+Role = Literal["pharmacist", "lab", "operator"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
+ISSUING_ROLES: Final[tuple[Role, ...]] = ("pharmacist", "lab")
+"""Roles that issue certificates; ``operator`` revokes them and issues none."""
 Status = Literal["active", "disabled", "removed"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 KEY_PREFIX: Final = "dcc_"

@@ -43,6 +43,7 @@ __all__ = [
     "Outcome",
     "Reason",
     "RevocationConflict",
+    "RevocationInvalid",
     "RevocationNotFound",
     "RevocationRecord",
     "Revocations",
@@ -60,6 +61,12 @@ class RevocationNotFound(DccError):
     """The certificate to revoke or re-issue is not in the register."""
 
     default_code = "certificate_not_found"
+
+
+class RevocationInvalid(DccError):
+    """A revocation asked with a reason or time window that cannot be."""
+
+    default_code = "reason_invalid"
 
 
 class RevocationConflict(DccError):
@@ -120,7 +127,7 @@ class ListEntry:
 def check_reason(reason: str) -> Reason:
     """``reason`` when it is one of :data:`REASONS` (else ``reason_invalid``)."""
     if reason not in REASONS:
-        raise DccError(f"reason must be one of {', '.join(REASONS)}", code="reason_invalid")
+        raise RevocationInvalid(f"reason must be one of {', '.join(REASONS)}")
     return reason
 
 
@@ -222,7 +229,7 @@ class Revocations:
         [``issued_from``, ``issued_until``): the fraud case."""
         check_reason(reason)
         if issued_until <= issued_from:
-            raise DccError(
+            raise RevocationInvalid(
                 "the time window must end after it starts", code="revocation_window_invalid"
             )
         register = ISSUANCE_REGISTER.c

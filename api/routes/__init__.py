@@ -12,7 +12,17 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from api.plain_route import PlainRoute
-from api.routes import certificates, devices, health, metrics, names, render, trust, verify
+from api.routes import (
+    certificates,
+    devices,
+    health,
+    metrics,
+    names,
+    render,
+    revocations,
+    trust,
+    verify,
+)
 
 __all__ = ["DOCUMENTED_ONLY", "PLAIN_ROUTES", "ROUTERS"]
 
@@ -28,4 +38,5 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     trust.router,
     health.router,
     metrics.router,
+    revocations.router,
 )
