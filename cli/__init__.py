@@ -28,6 +28,8 @@ COMMANDS: Final[dict[str, str]] = {
     "accounts": "cli.accounts",
     "db": "cli.db",
     "serve": "cli.serve",
+    "revoke": "cli.revoke",
+    "revocation-list": "cli.revoke",
 }
 """Each command and the module that registers it (a module may register several)."""
 

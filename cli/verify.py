@@ -1,13 +1,15 @@
 """``dcc verify``: verify HC1 strings or QR image files against trusted DSC certificates.
 
-``dcc verify [--trust F]… [--at ISO] [--json] [--profile NAME] INPUT…``
+``dcc verify [--trust F]… [--revocation FILE]… [--at ISO] [--json] [--profile NAME] INPUT…``
 
 INPUT is an ``HC1:`` string, a file holding one (surrounding whitespace is ignored) or a
 QR image, or ``-`` for standard input. An argument that is not an existing file and looks
 like a context-prefixed string (``HC2:…``, ``hc1:…``) is verified as text, so a wrong
 prefix is reported like any other invalid certificate. ``--trust`` (repeatable) takes a
 PEM, DER or base64-DER certificate or a trust-list JSON. ``--at`` is the validation time
-(ISO 8601; UTC when it has no offset; default now).
+(ISO 8601; UTC when it has no offset; default now). ``--revocation`` (repeatable) takes a
+revocation list in the EU gateway batch form (``dcc revocation-list``, ``GET
+/v1/revocation-list`` or an imported list); with it the ``revocation`` check runs.
 
 Output: with ``--json`` one JSON report per input, one per line; otherwise ``VALID`` or
 ``INVALID: <check>: <message>`` per input (prefixed with the input's name when there are
@@ -27,8 +29,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from signing.errors import KeyMaterialError
-from verifier import PROFILES, TrustStore, VerificationReport, profile_by_name, verify
+from signing.errors import DccError, KeyMaterialError
+from verifier import (
+    PROFILES,
+    RevocationList,
+    TrustStore,
+    VerificationReport,
+    load_revocation_lists,
+    profile_by_name,
+    verify,
+)
 from verifier.qr_read import MAX_IMAGE_BYTES
 from verifier.source import is_image
 
@@ -62,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="F",
         help="trusted DSC: PEM, DER or base64-DER certificate, or trust-list JSON (repeatable)",
+    )
+    parser.add_argument(
+        "--revocation",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="revocation list (EU gateway batch form, e.g. from `dcc revocation-list`; repeatable)",
     )
     parser.add_argument("--at", metavar="ISO", help="validation time (default: now)")
     parser.add_argument("--json", action="store_true", help="print one JSON report per line")
@@ -142,6 +160,15 @@ def _trust(paths: list[Path]) -> TrustStore:
     return store
 
 
+def _revocation(paths: list[Path]) -> RevocationList | None:
+    if not paths:
+        return None
+    try:
+        return load_revocation_lists(paths)
+    except DccError as exc:
+        raise UsageError(exc.message) from exc
+
+
 def _summary(report: VerificationReport) -> str:
     if report.valid:
         return "VALID"
@@ -157,13 +184,14 @@ def run_verify(args: argparse.Namespace) -> int:
         now = _validation_time(args.at)
         store = _trust(args.trust)
         inputs = _inputs(args.inputs)
+        revocation = _revocation(args.revocation)
     except UsageError as exc:
         print(f"dcc verify: error: {exc}", file=sys.stderr)
         return 2
     profile = profile_by_name(args.profile) if args.profile else None
     all_valid = True
     for item in inputs:
-        report = verify(item.data, trust=store, now=now, profile=profile)
+        report = verify(item.data, trust=store, now=now, profile=profile, revocation=revocation)
         all_valid = all_valid and report.valid
         if args.json:
             line = json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":"))
