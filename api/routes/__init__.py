@@ -18,6 +18,7 @@ from api.routes import (
     health,
     metrics,
     names,
+    reissue,
     render,
     revocations,
     trust,
@@ -39,4 +40,5 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     health.router,
     metrics.router,
     revocations.router,
+    reissue.router,
 )

@@ -95,6 +95,7 @@ OPERATIONS = [
     ("POST", "/v1/revocations/key"),
     ("GET", "/v1/revocations/keys"),
     ("GET", "/v1/revocation-list"),
+    ("POST", "/v1/certificates/{uvci}/reissue"),
 ]
 WITH_INPUT = {
     ("POST", "/v1/certificates"),
@@ -105,6 +106,7 @@ WITH_INPUT = {
     ("POST", "/v1/revocations/certificate"),
     ("POST", "/v1/revocations/account"),
     ("POST", "/v1/revocations/key"),
+    ("POST", "/v1/certificates/{uvci}/reissue"),
 }
 CASES = [
     (method, path, mode)
