@@ -95,6 +95,7 @@ window.DCC_TEXTS = {
     "verify.checking": "Checking…",
     "verify.valid": "VALID",
     "verify.invalid": "INVALID",
+    "verify.revoked": "REVOKED",
     "verify.validNote": "Signed by a trusted issuer and valid now.",
     "verify.reason": "Reason: {reason}",
     "verify.unverified": "The signature could not be confirmed: these details may be forged.",
@@ -131,6 +132,7 @@ window.DCC_TEXTS = {
     "check.expiry": "Validity period",
     "check.schema": "Data format",
     "check.key_usage": "Key allowed for tests",
+    "check.revocation": "Not revoked",
     "check.rules": "Test rules",
 
     "error.required": "Required.",
@@ -165,6 +167,7 @@ window.DCC_TEXTS = {
     "reason.input_empty": "Nothing to check.",
     "reason.test_too_old": "The test is too old to be accepted.",
     "reason.test_result_not_negative": "The test result is not negative.",
+    "reason.revoked": "The issuer has revoked this certificate: it is no longer valid.",
   },
   fr: {
     "common.brand": "Certificat COVID numérique de l'UE",
@@ -257,6 +260,7 @@ window.DCC_TEXTS = {
     "verify.checking": "Vérification…",
     "verify.valid": "VALIDE",
     "verify.invalid": "NON VALIDE",
+    "verify.revoked": "RÉVOQUÉ",
     "verify.validNote": "Signé par un émetteur de confiance et valable maintenant.",
     "verify.reason": "Raison : {reason}",
     "verify.unverified": "La signature n'a pas pu être confirmée : ces données peuvent être falsifiées.",
@@ -293,6 +297,7 @@ window.DCC_TEXTS = {
     "check.expiry": "Période de validité",
     "check.schema": "Format des données",
     "check.key_usage": "Clé autorisée pour les tests",
+    "check.revocation": "Non révoqué",
     "check.rules": "Règles des tests",
 
     "error.required": "Obligatoire.",
@@ -327,5 +332,6 @@ window.DCC_TEXTS = {
     "reason.input_empty": "Rien à vérifier.",
     "reason.test_too_old": "Le test est trop ancien pour être accepté.",
     "reason.test_result_not_negative": "Le résultat du test n'est pas négatif.",
+    "reason.revoked": "L'émetteur a révoqué ce certificat : il n'est plus valable.",
   },
 };

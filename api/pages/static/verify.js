@@ -114,9 +114,11 @@
       $("checks").closest(".card").hidden = true;
     } else {
       const report = shown.report;
-      box.className = "verdict " + (report.valid ? "valid" : "invalid");
+      const revoked = !report.valid && report.error && report.error.code === "revoked";
+      box.className = "verdict " + (report.valid ? "valid" : "invalid") + (revoked ? " revoked" : "");
       $("verdict").hidden = false;
-      window.DCC.fill($("verdict"), (report.valid ? "✓ " : "✗ ") + t(report.valid ? "verify.valid" : "verify.invalid"));
+      const verdictKey = report.valid ? "verify.valid" : revoked ? "verify.revoked" : "verify.invalid";
+      window.DCC.fill($("verdict"), (report.valid ? "✓ " : "✗ ") + t(verdictKey));
       const reason = report.valid
         ? t("verify.validNote")
         : t("verify.reason", { reason: reasonText(report.error) });
