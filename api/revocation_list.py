@@ -23,8 +23,7 @@ from typing import Final
 import anyio.to_thread
 import orjson
 
-from hcert.revocation import RevocationHashes
-from hcert.revocation_list import RevocationList, RevokedEntry, build_document
+from hcert.revocation_list import RevocationList, build_document
 from store.revocations import ListEntry, Revocations
 
 __all__ = ["CHECK_SECONDS", "PublishedList", "RevocationListCache", "build_published"]
@@ -50,18 +49,10 @@ def build_published(
     version: int, entries: list[ListEntry], *, country: str, imported: RevocationList | None
 ) -> PublishedList:
     """The list of ``entries`` (CPU work: run it in a thread for large lists)."""
-    revoked = [
-        RevokedEntry(
-            entry.kid,
-            entry.expires_at,
-            RevocationHashes(entry.signature_hash, entry.uci_hash, entry.country_uci_hash),
-        )
-        for entry in entries
-    ]
-    document = build_document(revoked, country=country)
+    document = build_document(entries, country=country)
     body = orjson.dumps(document)
     digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:18]).decode("ascii")
-    lookup = RevocationList.from_entries(revoked)
+    lookup = RevocationList.from_entries(entries)
     if imported is not None:
         lookup.extend(imported)
     return PublishedList(
@@ -69,7 +60,7 @@ def build_published(
         body=body,
         etag=f'"{digest}"',
         lookup=lookup,
-        certificates=len(revoked),
+        certificates=len(entries),
         batches=len(document["batches"]),
         valid_until=min((entry.expires_at for entry in entries), default=None),
     )

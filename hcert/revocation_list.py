@@ -20,10 +20,11 @@ import base64
 import binascii
 import hashlib
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from operator import attrgetter
+from typing import Any, Final, Protocol
 
 from hcert.revocation import HASH_BYTES, HASH_TYPES, HashType, RevocationHashes
 from signing.errors import DccError
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_LIST_ENTRIES",
     "UNKNOWN_KID",
     "RevocationList",
+    "RevokedCertificate",
     "RevokedEntry",
     "build_batches",
     "build_document",
@@ -46,13 +48,42 @@ UNKNOWN_KID: Final = "UNKNOWN_KID"
 _HASH_CHARS: Final = 24
 
 
+class RevokedCertificate(Protocol):
+    """What the list needs of a revoked certificate (``store.revocations.ListEntry`` is one)."""
+
+    @property
+    def kid(self) -> str: ...
+    @property
+    def expires_at(self) -> int: ...
+    @property
+    def signature_hash(self) -> str: ...
+    @property
+    def uci_hash(self) -> str: ...
+    @property
+    def country_uci_hash(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RevokedEntry:
     """One revoked certificate: its DSC's kid (base64), its ``exp`` and its three hashes."""
 
     kid: str
     expires_at: int
-    hashes: RevocationHashes
+    signature_hash: str
+    uci_hash: str
+    country_uci_hash: str
+
+    @classmethod
+    def of(cls, kid: str, expires_at: int, hashes: RevocationHashes) -> RevokedEntry:
+        """The entry of a certificate with ``hashes``."""
+        return cls(kid, expires_at, hashes.signature, hashes.uci, hashes.country_uci)
+
+
+_FIELDS: Final[dict[HashType, Callable[[RevokedCertificate], str]]] = {
+    "SIGNATURE": attrgetter("signature_hash"),
+    "UCI": attrgetter("uci_hash"),
+    "COUNTRYCODEUCI": attrgetter("country_uci_hash"),
+}
 
 
 def _instant(seconds: int) -> str:
@@ -64,7 +95,7 @@ def _batch_id(kid: str, hash_type: str, hashes: Sequence[str]) -> str:
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def build_batches(entries: Iterable[RevokedEntry], *, country: str) -> list[dict[str, Any]]:
+def build_batches(entries: Iterable[RevokedCertificate], *, country: str) -> list[dict[str, Any]]:
     """The batches of ``entries``: per kid and hash type, by ``exp``, at most 1000 each."""
     ordered = sorted(entries, key=lambda entry: (entry.kid, entry.expires_at))
     batches: list[dict[str, Any]] = []
@@ -73,7 +104,7 @@ def build_batches(entries: Iterable[RevokedEntry], *, country: str) -> list[dict
         for hash_type in HASH_TYPES:
             for start in range(0, len(items), MAX_BATCH_ENTRIES):
                 chunk = items[start : start + MAX_BATCH_ENTRIES]
-                hashes = [entry.hashes.of_type(hash_type) for entry in chunk]
+                hashes = list(map(_FIELDS[hash_type], chunk))
                 batches.append(
                     {
                         "batchId": _batch_id(kid, hash_type, hashes),
@@ -87,7 +118,7 @@ def build_batches(entries: Iterable[RevokedEntry], *, country: str) -> list[dict
     return batches
 
 
-def build_document(entries: Iterable[RevokedEntry], *, country: str) -> dict[str, Any]:
+def build_document(entries: Iterable[RevokedCertificate], *, country: str) -> dict[str, Any]:
     """The published list: ``{"country", "batches"}`` (deterministic for the same entries)."""
     return {"country": country, "batches": build_batches(entries, country=country)}
 
@@ -111,9 +142,10 @@ def _hash_value(item: object) -> str:
 
 @dataclass
 class RevocationList:
-    """Revoked hashes by (hash type, hash) → the kids whose certificates they revoke."""
+    """Revoked (hash type, hash, kid) triples: a hash revokes only its kid's certificates
+    (or any kid's, in a batch of ``UNKNOWN_KID``)."""
 
-    _kids: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    _revoked: set[tuple[str, str, str]] = field(default_factory=set)
     batches: int = 0
     entries: int = 0
 
@@ -126,25 +158,18 @@ class RevocationList:
         return revocations
 
     @classmethod
-    def from_entries(cls, entries: Iterable[RevokedEntry]) -> RevocationList:
+    def from_entries(cls, entries: Sequence[RevokedCertificate]) -> RevocationList:
         """The list of our own revoked certificates (their hashes are trusted: no checks)."""
         revocations = cls()
-        kids = revocations._kids
-        for entry in entries:
-            hashes = entry.hashes
-            for key in (
-                ("SIGNATURE", hashes.signature),
-                ("UCI", hashes.uci),
-                ("COUNTRYCODEUCI", hashes.country_uci),
-            ):
-                kids.setdefault(key, set()).add(entry.kid)
-            revocations.entries += 3
+        revoked = revocations._revoked
+        for hash_type, hash_of in _FIELDS.items():
+            revoked.update((hash_type, hash_of(entry), entry.kid) for entry in entries)
+        revocations.entries = 3 * len(entries)
         return revocations
 
     def extend(self, other: RevocationList) -> None:
         """Add every revoked hash of ``other``."""
-        for key, kids in other._kids.items():
-            self._kids.setdefault(key, set()).update(kids)
+        self._revoked.update(other._revoked)
         self.batches += other.batches
         self.entries += other.entries
 
@@ -173,8 +198,7 @@ class RevocationList:
             raise _invalid("a batch needs a list of entries")
         if self.entries + len(entries) > MAX_LIST_ENTRIES:
             raise _invalid(f"more than {MAX_LIST_ENTRIES} entries")
-        for item in entries:
-            self._kids.setdefault((hash_type, _hash_value(item)), set()).add(kid)
+        self._revoked.update((hash_type, _hash_value(item), kid) for item in entries)
         self.batches += 1
         self.entries += len(entries)
 
@@ -182,9 +206,10 @@ class RevocationList:
         self, kid: str, hashes: RevocationHashes, *, types: Sequence[HashType] = HASH_TYPES
     ) -> HashType | None:
         """The first hash type under which a certificate signed by ``kid`` is revoked."""
+        revoked = self._revoked
         for hash_type in types:
-            kids = self._kids.get((hash_type, hashes.of_type(hash_type)))
-            if kids is not None and (kid in kids or UNKNOWN_KID in kids):
+            value = hashes.of_type(hash_type)
+            if (hash_type, value, kid) in revoked or (hash_type, value, UNKNOWN_KID) in revoked:
                 return hash_type
         return None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hcert.revocation import HASH_TYPES, revocation_hashes
+from hcert.revocation import HASH_TYPES, RevocationHashes, revocation_hashes
 from hcert.revocation_list import (
     MAX_BATCH_ENTRIES,
     UNKNOWN_KID,
@@ -24,7 +24,12 @@ KID_A, KID_B = "AAECAwQFBgc=", "CAkKCwwNDg8="
 def entry(number: int, kid: str = KID_A, expires: int = 1_700_000_000) -> RevokedEntry:
     signature = hashlib.sha256(str(number).encode()).digest() * 2  # 64 bytes, like ES256
     uvci = f"URN:UVCI:01:LU:{number:026d}#A"
-    return RevokedEntry(kid, expires + number, revocation_hashes(signature, issuer="LU", uvci=uvci))
+    hashes = revocation_hashes(signature, issuer="LU", uvci=uvci)
+    return RevokedEntry.of(kid, expires + number, hashes)
+
+
+def hashes_of(entry: RevokedEntry) -> RevocationHashes:
+    return RevocationHashes(entry.signature_hash, entry.uci_hash, entry.country_uci_hash)
 
 
 def test_batches_are_per_kid_and_hash_type_and_cut_at_1000() -> None:
@@ -48,11 +53,15 @@ def test_a_list_reads_its_own_document_and_matches_each_hash_type() -> None:
     revoked, kept = entry(1), entry(2)
     revocations = RevocationList.from_documents([build_document([revoked], country="LU")])
     assert (len(revocations), revocations.batches) == (3, 3)
-    assert revocations.match(KID_A, revoked.hashes) == "SIGNATURE"
-    assert revocations.match(KID_A, revoked.hashes, types=("UCI",)) == "UCI"
-    assert revocations.match(KID_A, revoked.hashes, types=("COUNTRYCODEUCI",)) == "COUNTRYCODEUCI"
-    assert revocations.match(KID_A, kept.hashes) is None
-    assert revocations.match(KID_B, revoked.hashes) is None  # batches hold one kid's certificates
+    assert revocations.match(KID_A, hashes_of(revoked)) == "SIGNATURE"
+    assert revocations.match(KID_A, hashes_of(revoked), types=("UCI",)) == "UCI"
+    assert (
+        revocations.match(KID_A, hashes_of(revoked), types=("COUNTRYCODEUCI",)) == "COUNTRYCODEUCI"
+    )
+    assert revocations.match(KID_A, hashes_of(kept)) is None
+    assert (
+        revocations.match(KID_B, hashes_of(revoked)) is None
+    )  # batches hold one kid's certificates
 
 
 def test_an_imported_batch_alone_or_with_unknown_kid_is_read() -> None:
@@ -62,10 +71,10 @@ def test_an_imported_batch_alone_or_with_unknown_kid_is_read() -> None:
         "expires": "2030-01-01T00:00:00Z",
         "kid": UNKNOWN_KID,
         "hashType": "UCI",
-        "entries": [{"hash": revoked.hashes.uci}],
+        "entries": [{"hash": revoked.uci_hash}],
     }
     revocations = RevocationList.from_documents([batch, [batch]])
-    assert revocations.match(KID_B, revoked.hashes) == "UCI"
+    assert revocations.match(KID_B, hashes_of(revoked)) == "UCI"
 
 
 @pytest.mark.parametrize(
