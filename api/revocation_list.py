@@ -6,7 +6,9 @@ most every :data:`CHECK_SECONDS`, so a revocation on another replica shows withi
 a revocation through this replica calls :meth:`RevocationListCache.invalidate`) or when the
 earliest entry expired (expired certificates drop out). The body is deterministic, so its
 ETag (SHA-256 of the bytes) is the same on every replica. Building runs in a worker thread:
-for 100,000 revoked certificates it takes a fraction of a second (BENCHMARKS.md).
+for 100,000 revoked certificates it takes about a second (BENCHMARKS.md). When the database
+does not answer, the last list built keeps being used (a warning is logged): verification
+does not stop because the store is down; before any list was built it is 503.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,11 +27,13 @@ import anyio.to_thread
 import orjson
 
 from hcert.revocation_list import RevocationList, build_document
+from store.errors import StoreUnavailable
 from store.revocations import ListEntry, Revocations
 
 __all__ = ["CHECK_SECONDS", "PublishedList", "RevocationListCache", "build_published"]
 
 CHECK_SECONDS: Final = 1.0
+_LOGGER = logging.getLogger("dcc.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,13 @@ class RevocationListCache:
             return current
         async with self._lock:
             current = self._current
-            version = await self._revocations.version()
+            try:
+                version = await self._revocations.version()
+            except StoreUnavailable as error:
+                if current is None:
+                    raise
+                _LOGGER.warning("revocation list not refreshed (serving the last one): %s", error)
+                return current
             self._checked = time.monotonic()
             if self._fresh(current, now) and current is not None and current.version == version:
                 return current
