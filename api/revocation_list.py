@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import hashlib
 import logging
 import time
@@ -43,6 +44,8 @@ class PublishedList:
     version: int
     body: bytes
     etag: str
+    gzip_body: bytes
+    """The same body gzip-compressed (level 6), for clients that accept it."""
     lookup: RevocationList
     certificates: int
     batches: int
@@ -64,6 +67,7 @@ def build_published(
         version=version,
         body=body,
         etag=f'"{digest}"',
+        gzip_body=gzip.compress(body, 6, mtime=0),
         lookup=lookup,
         certificates=len(entries),
         batches=len(document["batches"]),

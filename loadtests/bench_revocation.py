@@ -138,7 +138,11 @@ async def run_backend(
     app = create_app(Settings(keys_dir=keys, database_url=url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://bench",
+            headers={"Accept-Encoding": "identity"},  # the plain body; gzip size computed below
+        ) as client:
             started = time.perf_counter()
             first = await client.get("/v1/revocation-list")
             first_get_seconds = time.perf_counter() - started

@@ -5,7 +5,8 @@ certificate, what an account (or one member) issued in a time window, or everyth
 signed (and the DSC itself); revoking twice is harmless (``already_revoked``). ``GET
 /v1/revocations/keys`` lists the revoked DSCs (what a trust list must leave out). ``GET
 /v1/revocation-list`` is public: the EU gateway batch form (:mod:`hcert.revocation_list`),
-with a strong ETag (``If-None-Match`` answers 304).
+with a strong ETag (``If-None-Match`` answers 304), gzip-compressed for clients that accept it
+(its own ETag, ``-gz`` suffixed).
 """
 
 from __future__ import annotations
@@ -202,7 +203,12 @@ def _matches(header: str | None, etag: str) -> bool:
 async def revocation_list(request: Request, resources: ResourcesDep) -> Response:
     """Revoked, unexpired certificates as batches per kid and hash type (≤ 1000 entries)."""
     published = await resources.revocation_list.current()
-    headers = {"ETag": published.etag, "Cache-Control": _LIST_CACHE}
-    if _matches(request.headers.get("if-none-match"), published.etag):
+    compressed = "gzip" in request.headers.get("accept-encoding", "").lower()
+    etag = published.etag[:-1] + '-gz"' if compressed else published.etag
+    headers = {"ETag": etag, "Cache-Control": _LIST_CACHE, "Vary": "Accept-Encoding"}
+    if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
+        return Response(published.gzip_body, 200, headers, media_type="application/json")
     return Response(published.body, 200, headers, media_type="application/json")

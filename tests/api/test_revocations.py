@@ -129,11 +129,21 @@ async def test_issue_revoke_list_verify(service: Service) -> None:
     assert fine["valid"] is True
     assert {"name": "revocation", "ok": True} in fine["checks"]
 
-    unchanged = await service.client.get(
-        "/v1/revocation-list", headers={"If-None-Match": listing.headers["etag"]}
-    )
-    assert unchanged.status_code == 304
-    assert unchanged.headers["etag"] == listing.headers["etag"]
+    assert listing.headers["content-encoding"] == "gzip"  # httpx accepts it, and decodes
+    plain = await service.client.get("/v1/revocation-list", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == listing.json()
+    assert plain.headers["etag"] != listing.headers["etag"]
+    for response in (listing, plain):
+        unchanged = await service.client.get(
+            "/v1/revocation-list",
+            headers={
+                "If-None-Match": response.headers["etag"],
+                "Accept-Encoding": response.headers.get("content-encoding", "identity"),
+            },
+        )
+        assert unchanged.status_code == 304
+        assert unchanged.headers["etag"] == response.headers["etag"]
     assert service.resources.revocation_list.builds == 2  # empty, then after the revocation
 
 
