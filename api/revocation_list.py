@@ -29,7 +29,7 @@ import orjson
 
 from hcert.revocation_list import RevocationList, build_document
 from store.errors import StoreUnavailable
-from store.revocations import ListEntry, Revocations
+from store.revocations import ListEntry, Revocations, RevokedKey
 
 __all__ = ["CHECK_SECONDS", "PublishedList", "RevocationListCache", "build_published"]
 
@@ -51,10 +51,22 @@ class PublishedList:
     batches: int
     valid_until: int | None
     """When the earliest certificate on the list expires (then the list is rebuilt)."""
+    revoked_keys: tuple[RevokedKey, ...] = ()
+    """The revoked DSCs as of this build (a key revocation bumps the version too)."""
+
+    def distrusted_kids(self, now: int) -> frozenset[str]:
+        """The kids (base64) trust lists and trust stores must leave out at ``now``: the
+        hook for the key lifecycle (trust list of several DSCs, rotation)."""
+        return frozenset(key.kid for key in self.revoked_keys if key.distrust_at <= now)
 
 
 def build_published(
-    version: int, entries: list[ListEntry], *, country: str, imported: RevocationList | None
+    version: int,
+    entries: list[ListEntry],
+    *,
+    country: str,
+    imported: RevocationList | None,
+    revoked_keys: tuple[RevokedKey, ...] = (),
 ) -> PublishedList:
     """The list of ``entries`` (CPU work: run it in a thread for large lists)."""
     document = build_document(entries, country=country)
@@ -72,6 +84,7 @@ def build_published(
         certificates=len(entries),
         batches=len(document["batches"]),
         valid_until=min((entry.expires_at for entry in entries), default=None),
+        revoked_keys=revoked_keys,
     )
 
 
@@ -126,12 +139,17 @@ class RevocationListCache:
             if self._fresh(current, now) and current is not None and current.version == version:
                 return current
             version, entries = await self._revocations.listing(now=now)
-            built = await anyio.to_thread.run_sync(self._build, version, entries)
+            keys = tuple(await self._revocations.revoked_keys())
+            built = await anyio.to_thread.run_sync(self._build, version, entries, keys)
             self._current = built
             self.builds += 1
             if self._on_build is not None:
                 self._on_build(built)
             return built
 
-    def _build(self, version: int, entries: list[ListEntry]) -> PublishedList:
-        return build_published(version, entries, country=self._country, imported=self._imported)
+    def _build(
+        self, version: int, entries: list[ListEntry], keys: tuple[RevokedKey, ...]
+    ) -> PublishedList:
+        return build_published(
+            version, entries, country=self._country, imported=self._imported, revoked_keys=keys
+        )

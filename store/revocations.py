@@ -299,7 +299,8 @@ class Revocations:
 
     async def listing(self, *, now: int) -> tuple[int, list[ListEntry]]:
         """The version and every revoked certificate not expired at ``now``, with its three
-        hashes (ordered by kid, then ``exp``), read consistently."""
+        hashes (ordered by kid, then ``exp``), read consistently (:meth:`revoked_keys` for
+        the keys)."""
         revocation, register = REVOCATIONS.c, ISSUANCE_REGISTER.c
         query = (
             select(

@@ -10,7 +10,7 @@ import pytest
 
 from api.revocation_list import RevocationListCache
 from store.errors import StoreUnavailable
-from store.revocations import ListEntry
+from store.revocations import ListEntry, RevokedKey
 
 ENTRY = ListEntry("AAECAwQFBgc=", 2000, "A" * 22 + "==", "B" * 22 + "==", "C" * 22 + "==")
 
@@ -26,6 +26,9 @@ class FakeRevocations:
         if self.down:
             raise StoreUnavailable("the database is unavailable (test)")
         return self.version_now
+
+    async def revoked_keys(self) -> list[RevokedKey]:
+        return [RevokedKey("CAkKCwwNDg8=", "key_compromise", "op", 900, 1500)]
 
     async def listing(self, *, now: int) -> tuple[int, list[ListEntry]]:
         self.listings += 1
@@ -44,6 +47,8 @@ async def test_rebuilt_on_a_new_version_or_an_expiry_and_kept_through_an_outage(
     first = await cache.current()
     assert (first.certificates, first.valid_until, cache.builds) == (1, 2000, 1)
     assert await cache.current() is first  # same version: no rebuild
+    assert first.distrusted_kids(1499) == frozenset()
+    assert first.distrusted_kids(1500) == {"CAkKCwwNDg8="}
     fake.version_now = 2
     second = await cache.current()
     assert cache.builds == 2

@@ -245,6 +245,8 @@ async def test_leak_drill_a_revoked_dsc_fails_another_passes(
     keys = (await new.client.get("/v1/revocations/keys", headers=ops)).json()
     assert [(key["kid"], key["distrusted"]) for key in keys] == [(leaked_kid, True)]
     assert await new.resources.store.revocations.revoked_kids(now=2**40) == {leaked_kid}
+    published = await new.resources.revocation_list.current()
+    assert published.distrusted_kids(2**40) == {leaked_kid}
 
     document = (await new.client.get("/v1/revocation-list")).json()
     assert {kid for kid, _ in listed(document)} == {leaked_kid}
