@@ -45,7 +45,7 @@ router = APIRouter(tags=["certificates"])
 
 
 @router.post(
-    "/v1/certificates/{uvci}/reissue",
+    "/v1/certificates/{uvci:path}/reissue",
     summary="Re-issue a certificate: a new one from the corrected request, the old revoked",
     status_code=201,
     response_class=Response,

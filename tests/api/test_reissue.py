@@ -3,6 +3,7 @@ in the same transaction; once only, by the issuing account, never after a fraud 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
@@ -81,6 +82,27 @@ async def test_who_may_reissue_what(service: Service) -> None:
     record = await service.resources.store.revocations.get(leaked["uvci"])
     assert record is not None
     assert (record.reason, record.replaced_by) == ("key_compromise", replaced.json()["uvci"])
+
+
+async def test_a_uvci_whose_check_character_is_a_slash_is_found(service: Service) -> None:
+    """The check character of a UVCI may be ``/`` or ``:`` (Luhn mod 38): the path takes it
+    URL-encoded or not."""
+    old = await issue(service, service.pharmacist_key)
+    row = await service.resources.store.register.get(old["uvci"])
+    assert row is not None
+    slashed = old["uvci"][:-1] + "/"
+    await service.resources.store.register.record([dataclasses.replace(row, uvci=slashed)])
+    for shown in (quote(slashed, safe=""), slashed.replace("#", "%23")):
+        response = await service.client.post(
+            f"/v1/certificates/{shown}/reissue",
+            json=corrected(),
+            headers=service.auth(service.pharmacist_key),
+        )
+        assert response.status_code in (201, 409), response.text
+        assert response.headers.get("DCC-Replaces", slashed) == slashed
+    record = await service.resources.store.revocations.get(slashed)
+    assert record is not None
+    assert record.reason == "reissued"
 
 
 async def test_an_invalid_request_revokes_nothing(service: Service) -> None:
