@@ -136,6 +136,13 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
+        self.revoked_certificates = Gauge(
+            "dcc_revoked_certificates",
+            "Certificates revoked in the store (every replica's revocations, expired ones too), "
+            "by reason, as of the revocation list's last build.",
+            ["reason"],
+            registry=registry,
+        )
         self.revocation_list_certificates = Gauge(
             "dcc_revocation_list_certificates",
             "Revoked, unexpired certificates on the published revocation list (last build).",
@@ -180,6 +187,8 @@ class Metrics:
         self.revocation_list_certificates.set(published.certificates)
         self.revocation_list_batches.set(published.batches)
         self.revocation_list_bytes.set(len(published.body))
+        for reason, count in published.by_reason:
+            self.revoked_certificates.labels(reason).set(count)
 
     def track_pool(self, pool: SignerPool) -> None:
         """Report the pool's size and its slots in use at every scrape."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import gzip
 import hashlib
 import logging
@@ -53,6 +54,8 @@ class PublishedList:
     """When the earliest certificate on the list expires (then the list is rebuilt)."""
     revoked_keys: tuple[RevokedKey, ...] = ()
     """The revoked DSCs as of this build (a key revocation bumps the version too)."""
+    by_reason: tuple[tuple[str, int], ...] = ()
+    """Revoked certificates in the store by reason (expired ones too), as of this build."""
 
     def distrusted_kids(self, now: int) -> frozenset[str]:
         """The kids (base64) trust lists and trust stores must leave out at ``now``: the
@@ -140,7 +143,9 @@ class RevocationListCache:
                 return current
             version, entries = await self._revocations.listing(now=now)
             keys = tuple(await self._revocations.revoked_keys())
+            counts = tuple(sorted((await self._revocations.counts_by_reason()).items()))
             built = await anyio.to_thread.run_sync(self._build, version, entries, keys)
+            built = dataclasses.replace(built, by_reason=counts)
             self._current = built
             self.builds += 1
             if self._on_build is not None:

@@ -297,6 +297,14 @@ class Revocations:
         async with unavailable_on_error("revocation read"), self._engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def counts_by_reason(self) -> dict[str, int]:
+        """How many certificates are revoked, by reason (expired ones too)."""
+        reason = REVOCATIONS.c.reason
+        query = select(reason, func.count()).group_by(reason)
+        async with unavailable_on_error("revocation read"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(row[0]): int(row[1]) for row in rows}
+
     async def listing(self, *, now: int) -> tuple[int, list[ListEntry]]:
         """The version and every revoked certificate not expired at ``now``, with its three
         hashes (ordered by kid, then ``exp``), read consistently (:meth:`revoked_keys` for

@@ -30,6 +30,9 @@ class FakeRevocations:
     async def revoked_keys(self) -> list[RevokedKey]:
         return [RevokedKey("CAkKCwwNDg8=", "key_compromise", "op", 900, 1500)]
 
+    async def counts_by_reason(self) -> dict[str, int]:
+        return {"fraud": len(self.entries)}
+
     async def listing(self, *, now: int) -> tuple[int, list[ListEntry]]:
         self.listings += 1
         return self.version_now, [entry for entry in self.entries if entry.expires_at > now]

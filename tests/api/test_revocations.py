@@ -224,6 +224,7 @@ async def test_fraud_drill_one_account_revoked_in_one_call(
     metrics = (await service.client.get("/metrics")).text
     assert 'dcc_revocations_total{reason="fraud"} 1000.0' in metrics
     assert "dcc_revocation_list_certificates 1000.0" in metrics
+    assert 'dcc_revoked_certificates{reason="fraud"} 1000.0' in metrics
 
 
 async def test_leak_drill_a_revoked_dsc_fails_another_passes(

@@ -114,6 +114,7 @@ async def test_a_key_revokes_its_certificates_and_is_listed_for_the_trust_list(
     assert await store.revocations.revoked_kids(now=T0 + 100) == {KID_A}
     assert await store.revocations.count() == 3
     assert await store.revocations.count(reason="fraud") == 0
+    assert await store.revocations.counts_by_reason() == {"key_compromise": 3}
 
 
 async def test_the_listing_holds_the_register_hashes_until_expiry(store: Store) -> None:
