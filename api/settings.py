@@ -111,7 +111,9 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
-            revocation_lists=reader.get("REVOCATION_LISTS", _paths, cls.revocation_lists),
+            revocation_lists=reader.get(
+                "REVOCATION_LISTS", _revocation_list_paths, cls.revocation_lists
+            ),
         )
         reader.raise_problems()
         return settings
@@ -156,7 +158,7 @@ class _Reader:
             )
 
 
-def _paths(raw: str) -> tuple[Path, ...]:
+def _revocation_list_paths(raw: str) -> tuple[Path, ...]:
     return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
 
 
