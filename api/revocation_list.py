@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -30,7 +30,7 @@ import orjson
 
 from hcert.revocation_list import RevocationList, build_document
 from store.errors import StoreUnavailable
-from store.revocations import ListEntry, Revocations, RevokedKey
+from store.revocations import ListRow, Revocations, RevokedKey
 
 __all__ = ["CHECK_SECONDS", "PublishedList", "RevocationListCache", "build_published"]
 
@@ -65,7 +65,7 @@ class PublishedList:
 
 def build_published(
     version: int,
-    entries: list[ListEntry],
+    entries: Sequence[ListRow],
     *,
     country: str,
     imported: RevocationList | None,
@@ -153,7 +153,7 @@ class RevocationListCache:
             return built
 
     def _build(
-        self, version: int, entries: list[ListEntry], keys: tuple[RevokedKey, ...]
+        self, version: int, entries: Sequence[ListRow], keys: tuple[RevokedKey, ...]
     ) -> PublishedList:
         return build_published(
             version, entries, country=self._country, imported=self._imported, revoked_keys=keys

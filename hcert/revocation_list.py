@@ -49,7 +49,7 @@ _HASH_CHARS: Final = 24
 
 
 class RevokedCertificate(Protocol):
-    """What the list needs of a revoked certificate (``store.revocations.ListEntry`` is one)."""
+    """What the list needs of a revoked certificate (a row of the store's listing is one)."""
 
     @property
     def kid(self) -> str: ...
