@@ -19,6 +19,7 @@ from signing.errors import FieldError, RequestInvalid
 from store.revocations import REASONS
 
 __all__ = [
+    "MAX_INSTANT",
     "OPERATOR_REASONS",
     "AccountRevocation",
     "CertificateRevocation",
@@ -30,6 +31,8 @@ __all__ = [
 
 OPERATOR_REASONS: Final = tuple(reason for reason in REASONS if reason != "reissued")
 _MAX_TEXT: Final = 80
+MAX_INSTANT: Final = 221_845_392_000
+"""9000-01-01T00:00:00Z: later instants are refused (they could not be shown back)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +93,21 @@ class _Reader:
         if text is None:
             return None
         try:
-            moment = datetime.fromisoformat(text)
+            moment: datetime | None = datetime.fromisoformat(text)
         except ValueError:
             moment = None
-        if moment is None or moment.utcoffset() is None:
-            self.errors.append(
-                FieldError(
-                    name, "time_invalid", f"{name} must be an ISO 8601 date-time with offset"
-                )
+        if moment is not None and moment.utcoffset() is not None:
+            seconds = int(moment.timestamp())
+            if 0 <= seconds <= MAX_INSTANT:
+                return seconds
+        self.errors.append(
+            FieldError(
+                name,
+                "time_invalid",
+                f"{name} must be an ISO 8601 date-time with offset, from 1970 to 9000",
             )
-            return None
-        return int(moment.timestamp())
+        )
+        return None
 
     def done(self) -> None:
         if self.errors:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from api.revocation_list import build_published
-from api.revocation_requests import OPERATOR_REASONS
+from api.revocation_requests import MAX_INSTANT, OPERATOR_REASONS
 from api.settings import Settings
 from cli.db import with_store
 from signing.errors import ConfigError
@@ -93,12 +93,14 @@ def _instant(text: str, option: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(
-            f"{option} {text!r} is not an ISO 8601 date-time", code="time_invalid"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+        moment = None
+    if moment is not None:
+        seconds = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+        if 0 <= seconds <= MAX_INSTANT:
+            return seconds
+    raise ConfigError(
+        f"{option} {text!r} is not an ISO 8601 date-time from 1970 to 9000", code="time_invalid"
+    )
 
 
 def _show(outcome: Outcome) -> int:

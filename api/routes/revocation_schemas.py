@@ -58,6 +58,11 @@ class RevocationOutcome(BaseModel):
     matched: int = Field(description="certificates of the register the request named")
     revoked: int = Field(description="certificates revoked by this request")
     already_revoked: int = Field(description="certificates revoked before (left as they were)")
+    signing_key: bool | None = Field(
+        default=None,
+        description="scope key only: whether this service still signs with the revoked DSC "
+        "(replace its keys: new certificates are signed by it until then)",
+    )
 
 
 class RevokedKeyModel(BaseModel):

@@ -11,6 +11,7 @@ with a strong ETag (``If-None-Match`` answers 304), gzip-compressed for clients 
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -58,7 +59,12 @@ def _now(resources: Resources) -> int:
 
 
 def _answer(
-    resources: Resources, account: Account, scope: str, reason: str, outcome: Outcome
+    resources: Resources,
+    account: Account,
+    scope: str,
+    reason: str,
+    outcome: Outcome,
+    **extra: object,
 ) -> Response:
     resources.metrics.revocations.labels(reason).inc(outcome.revoked)
     resources.revocation_list.invalidate()
@@ -76,6 +82,7 @@ def _answer(
         "matched": outcome.matched,
         "revoked": outcome.revoked,
         "already_revoked": outcome.already,
+        **extra,
     }
     return json_response(content, 200, NO_STORE)
 
@@ -149,7 +156,14 @@ async def revoke_key(
         now=_now(resources),
         distrust_at=body.distrust_at,
     )
-    return _answer(resources, account, "key", body.reason, outcome)
+    signs_here = body.kid == base64.b64encode(resources.runtime.keys.kid).decode("ascii")
+    if signs_here:
+        _LOGGER.warning(
+            "the revoked DSC %s is the one this service signs with: new certificates are "
+            "signed by it until the keys are replaced",
+            body.kid,
+        )
+    return _answer(resources, account, "key", body.reason, outcome, signing_key=signs_here)
 
 
 def _instant(seconds: int) -> str:

@@ -72,9 +72,10 @@ async def test_who_may_reissue_what(service: Service) -> None:
     assert refused.status_code == 409
 
     leaked = await issue(service, service.pharmacist_key)
-    await service.client.post(
+    revoked_key = await service.client.post(
         "/v1/revocations/key", json={"kid": leaked["kid"], "reason": "key_compromise"}, headers=ops
     )
+    assert revoked_key.json()["signing_key"] is True  # this service still signs with it
     replaced = await service.client.post(
         path(leaked["uvci"]), json=corrected(), headers=service.auth(service.pharmacist_key)
     )

@@ -176,6 +176,17 @@ async def test_roles_and_bad_requests(service: Service) -> None:
     assert invalid.status_code == 422
     codes = {error["code"] for error in invalid.json()["errors"]}
     assert codes == {"unknown_field", "time_invalid", "required", "reason_invalid"}
+    far = await service.client.post(
+        "/v1/revocations/key",
+        json={
+            "kid": "AAECAwQFBgc=",
+            "reason": "key_compromise",
+            "distrust_at": "9999-12-31T23:59:59-14:00",
+        },
+        headers=ops,
+    )
+    assert far.status_code == 422
+    assert far.json()["errors"][0]["code"] == "time_invalid"
     bad_kid = await service.client.post(
         "/v1/revocations/key", json={"kid": "short", "reason": "key_compromise"}, headers=ops
     )
@@ -243,6 +254,7 @@ async def test_leak_drill_a_revoked_dsc_fails_another_passes(
         "/v1/revocations/key", json={"kid": leaked_kid, "reason": "key_compromise"}, headers=ops
     )
     assert (response.json()["matched"], response.json()["revoked"]) == (2, 2)
+    assert response.json()["signing_key"] is False  # the new service signs with the new DSC
     keys = (await new.client.get("/v1/revocations/keys", headers=ops)).json()
     assert [(key["kid"], key["distrusted"]) for key in keys] == [(leaked_kid, True)]
     assert await new.resources.store.revocations.revoked_kids(now=2**40) == {leaked_kid}
