@@ -25,12 +25,14 @@ from api.problems import PermissionDenied, RateLimited
 from api.ratelimit import Decision, Limiter, LimiterUnavailable, Rate, key_kind
 from api.runtime import Resources
 from signing.errors import FieldError, RequestInvalid
-from store.members import ISSUING_ROLES
+from store.accounts import ISSUING_ROLES
+from store.members import ISSUING_ROLES as ISSUING_MEMBER_ROLES
 
 __all__ = [
     "BEARER_SECURITY",
     "AccountDep",
     "LabAccountDep",
+    "OperatorAccountDep",
     "ResourcesDep",
     "account_of",
     "charge_issuance",
@@ -38,6 +40,7 @@ __all__ = [
     "current_account",
     "get_resources",
     "lab_account",
+    "operator_account",
     "resources_of",
 ]
 
@@ -107,6 +110,14 @@ async def lab_account(request: Request, credentials: Credentials) -> Account:
 LabAccountDep = Annotated[Account, Depends(lab_account)]
 
 
+async def operator_account(request: Request, credentials: Credentials) -> Account:
+    """The authenticated caller, who must hold the operator role (403 otherwise)."""
+    return require_role(authenticate(resources_of(request).accounts, credentials), "operator")
+
+
+OperatorAccountDep = Annotated[Account, Depends(operator_account)]
+
+
 async def _hit(resources: Resources, limiter: Limiter, key: str, rate: Rate, cost: int) -> Decision:
     metrics = resources.metrics
     counter = metrics.ratelimit
@@ -146,7 +157,8 @@ async def charge_issuance(resources: Resources, account: Account, cost: int) -> 
 
     Returns the account's decision (its headers go on the response).
     """
-    if account.member_role is not None and account.member_role not in ISSUING_ROLES:
+    require_role(account, *ISSUING_ROLES)  # an operator account revokes, never issues
+    if account.member_role is not None and account.member_role not in ISSUING_MEMBER_ROLES:
         raise PermissionDenied(
             f"the {account.member_role} member role may not issue (needs: issuer, org_admin)",
             code="member_role_forbidden",

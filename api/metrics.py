@@ -16,6 +16,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from api.ratelimit.base import Limiter
 from api.ratelimit.resilient import EVENTS, LimiterState, ResilientLimiter
+from api.revocation_list import PublishedList
 from hcert.valuesets import TEST_TYPE_NAAT, TEST_TYPE_RAT
 from signing.pool import SignerPool
 
@@ -130,6 +131,35 @@ class Metrics:
             registry=registry,
         )
 
+        self.revocations = Counter(
+            "dcc_revocations",
+            "Certificates revoked through this process, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.revoked_certificates = Gauge(
+            "dcc_revoked_certificates",
+            "Certificates revoked in the store (every replica's revocations, expired ones too), "
+            "by reason, as of the revocation list's last build.",
+            ["reason"],
+            registry=registry,
+        )
+        self.revocation_list_certificates = Gauge(
+            "dcc_revocation_list_certificates",
+            "Revoked, unexpired certificates on the published revocation list (last build).",
+            registry=registry,
+        )
+        self.revocation_list_batches = Gauge(
+            "dcc_revocation_list_batches",
+            "Batches of the published revocation list (last build).",
+            registry=registry,
+        )
+        self.revocation_list_bytes = Gauge(
+            "dcc_revocation_list_bytes",
+            "Size of the published revocation list's JSON body (last build).",
+            registry=registry,
+        )
+
     def child(self, metric: _Metric, *values: str) -> _Metric:
         """``metric.labels(*values)``, looked up once per label set and then kept.
 
@@ -152,6 +182,14 @@ class Metrics:
         self.register_commit_seconds.observe(seconds)
         self.register_group_requests.observe(requests)
         self.register_rows.inc(rows)
+
+    def observe_revocation_list(self, published: PublishedList) -> None:
+        """The revocation list cache's observer: the size of the list just built."""
+        self.revocation_list_certificates.set(published.certificates)
+        self.revocation_list_batches.set(published.batches)
+        self.revocation_list_bytes.set(len(published.body))
+        for reason, count in published.by_reason:
+            self.revoked_certificates.labels(reason).set(count)
 
     def track_pool(self, pool: SignerPool) -> None:
         """Report the pool's size and its slots in use at every scrape."""

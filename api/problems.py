@@ -47,6 +47,7 @@ from signing.errors import (
     SigningError,
 )
 from store.errors import StoreUnavailable
+from store.revocations import RevocationConflict, RevocationInvalid, RevocationNotFound
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -163,6 +164,9 @@ _STATUS_BY_CLASS: Final[tuple[tuple[type[DccError], int], ...]] = (
     (UnsupportedMediaType, 415),
     (MalformedBody, 400),
     (RateLimited, 429),
+    (RevocationNotFound, 404),
+    (RevocationConflict, 409),
+    (RevocationInvalid, 422),
     (IdempotencyKeyInvalid, 400),
     (IdempotencyKeyInFlight, 409),
     (IdempotencyKeyReused, 422),

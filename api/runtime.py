@@ -33,6 +33,7 @@ from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
 from api.render_limits import RenderSlots
+from api.revocation_list import RevocationListCache
 from api.settings import Settings
 from api.trust_lists import ImportedTrustLists
 from api.work_limits import new_image_decode_limiter
@@ -47,7 +48,7 @@ from signing.pool import SignerPool, WaitObserver
 from signing.signer import LocalSigner
 from store import Store
 from store.errors import StoreUnavailable
-from verifier import TrustStore
+from verifier import TrustStore, load_revocation_lists
 from verifier.destination import RuleSet, default_rule_set, load_rule_set
 
 __all__ = [
@@ -156,6 +157,7 @@ class Resources:
     clock: Clock
     background: list[asyncio.Task[None]]
     trust_lists: ImportedTrustLists
+    revocation_list: RevocationListCache
 
     def verification_trust(self) -> TrustStore:
         """What ``/v1/verify`` trusts: the own keys (:attr:`trust`) and the imported lists."""
@@ -256,6 +258,9 @@ async def open_resources(
     rules = load_rules(settings)
     metrics.track_pool(runtime.pool)
     trust_lists = ImportedTrustLists.open(settings)  # raises for a bad list
+    imported = (
+        load_revocation_lists(settings.revocation_lists) if settings.revocation_lists else None
+    )
     store = Store.open(settings.database_url, observer=metrics.observe_commit)
     try:
         await store.check_schema()
@@ -319,4 +324,11 @@ async def open_resources(
         identity=IdentityProvider(settings.oidc, clock=lambda: now().timestamp())
         if settings.oidc is not None
         else None,
+        revocation_list=RevocationListCache(
+            store.revocations,
+            country=settings.country,
+            clock=now,
+            imported=imported,
+            on_build=metrics.observe_revocation_list,
+        ),
     )

@@ -59,6 +59,7 @@ class Settings:
     redis_url: str | None = None
     rate_pharmacist: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["pharmacist"]))
     rate_lab: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["lab"]))
+    revocation_lists: tuple[Path, ...] = ()
     rate_global: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["global"]))
     rate_verify: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATES["verify"]))
     ratelimit_failure: FailurePolicy = "degrade"
@@ -125,6 +126,9 @@ class Settings:
             ),
             rules_dir=reader.get("RULES_DIR", Path, None),
             oidc=read_oidc_settings(reader.env, reader.problems, PREFIX),
+            revocation_lists=reader.get(
+                "REVOCATION_LISTS", _revocation_list_paths, cls.revocation_lists
+            ),
         )
         reader.raise_problems()
         return settings
@@ -167,6 +171,10 @@ class _Reader:
             raise ConfigError(
                 "invalid settings: " + "; ".join(self.problems), code="settings_invalid"
             )
+
+
+def _revocation_list_paths(raw: str) -> tuple[Path, ...]:
+    return tuple(Path(part) for part in raw.split(os.pathsep) if part.strip())
 
 
 def _country(raw: str) -> str:

@@ -30,6 +30,8 @@ COMMANDS: Final[dict[str, str]] = {
     "db": "cli.db",
     "serve": "cli.serve",
     "trust": "cli.trust",
+    "revoke": "cli.revoke",
+    "revocation-list": "cli.revoke",
 }
 """Each command and the module that registers it (a module may register several)."""
 

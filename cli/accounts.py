@@ -48,7 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "is stored.",
     )
     add.add_argument("--name", required=True, help="a unique account name (1-80 characters)")
-    add.add_argument("--role", required=True, choices=ROLES, help="lab accounts may batch")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=ROLES,
+        help="lab accounts may batch; operator accounts revoke and issue nothing",
+    )
     add.add_argument(
         "--kind", choices=KINDS, default=None, help="the organisation (default: by the role)"
     )

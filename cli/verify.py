@@ -1,7 +1,7 @@
 """``dcc verify``: verify HC1 strings or QR image files against trusted DSC certificates.
 
-``dcc verify [--trust F]… [--trust-key PEM]… [--at ISO] [--country CC [--lang L]
-[--rules-dir D]…] [--json] [--profile NAME] INPUT…``
+``dcc verify [--trust F]… [--trust-key PEM]… [--revocation FILE]… [--at ISO]
+[--country CC [--lang L] [--rules-dir D]…] [--json] [--profile NAME] INPUT…``
 
 INPUT is an ``HC1:`` string, a file holding one (surrounding whitespace is ignored) or a
 QR image, or ``-`` for standard input. An argument that is not an existing file and looks
@@ -9,6 +9,9 @@ like a context-prefixed string (``HC2:…``, ``hc1:…``) is verified as text, s
 prefix is reported like any other invalid certificate. ``--trust`` (repeatable) takes a
 PEM, DER or base64-DER certificate or a trust-list JSON; with ``--trust-key`` (a publisher's
 public key) a German two-line signed list must carry a signature that key verifies.
+``--revocation`` (repeatable) takes a revocation list in the EU gateway batch form (``dcc
+revocation-list``, ``GET /v1/revocation-list`` or an imported list); with it the
+``revocation`` check runs.
 ``--at`` is the validation time (ISO 8601; UTC when it has no offset; default now).
 ``--country`` checks the certificate against that arrival country's business rules at that
 time (Luxembourg's ship with the package; ``--rules-dir``, repeatable, and
@@ -36,8 +39,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from signing.errors import ConfigError, KeyMaterialError, RequestInvalid
-from verifier import PROFILES, TrustStore, VerificationReport, profile_by_name, verify
+from signing.errors import ConfigError, DccError, KeyMaterialError, RequestInvalid
+from verifier import (
+    PROFILES,
+    RevocationList,
+    TrustStore,
+    VerificationReport,
+    load_revocation_lists,
+    profile_by_name,
+    verify,
+)
 from verifier.destination import LANGUAGES, Destination, load_rule_set, read_destination
 from verifier.qr_read import MAX_IMAGE_BYTES
 from verifier.source import is_image
@@ -81,6 +92,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="PEM",
         help="publisher key: signed (two-line) --trust lists must verify with it (repeatable)",
+    )
+    parser.add_argument(
+        "--revocation",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="revocation list (EU gateway batch form, e.g. from `dcc revocation-list`; repeatable)",
     )
     parser.add_argument("--at", metavar="ISO", help="validation time (default: now)")
     parser.add_argument("--json", action="store_true", help="print one JSON report per line")
@@ -208,6 +227,15 @@ def _trust(paths: list[Path], key_paths: list[Path]) -> TrustStore:
     return store
 
 
+def _revocation(paths: list[Path]) -> RevocationList | None:
+    if not paths:
+        return None
+    try:
+        return load_revocation_lists(paths)
+    except DccError as exc:
+        raise UsageError(exc.message) from exc
+
+
 def _summary(report: VerificationReport) -> str:
     if report.valid:
         return "VALID"
@@ -226,13 +254,21 @@ def run_verify(args: argparse.Namespace) -> int:
         store = _trust(args.trust, args.trust_key)
         inputs = _inputs(args.inputs)
         destination = _destination(args)
+        revocation = _revocation(args.revocation)
     except UsageError as exc:
         print(f"dcc verify: error: {exc}", file=sys.stderr)
         return 2
     profile = profile_by_name(args.profile) if args.profile else None
     all_valid = True
     for item in inputs:
-        report = verify(item.data, trust=store, now=now, profile=profile, destination=destination)
+        report = verify(
+            item.data,
+            trust=store,
+            now=now,
+            profile=profile,
+            destination=destination,
+            revocation=revocation,
+        )
         all_valid = all_valid and report.valid
         if args.json:
             line = json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":"))

@@ -68,6 +68,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "device_format",
             "device_inactive",
             "device_unknown",
+            "revocation_list_invalid",
         }
     ),
     # keys/: generating, loading and listing keys and certificates
@@ -155,6 +156,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "schema_group",
             "schema_entry_count",
             "key_usage_mismatch",
+            "revoked",
             "test_result_not_negative",
             "sample_in_future",
             "test_too_old",
@@ -181,6 +183,11 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "account_not_found",
             "role_invalid",
             "status_invalid",
+            "certificate_not_found",
+            "certificate_not_reissuable",
+            "certificate_not_yours",
+            "reason_invalid",
+            "revocation_window_invalid",
         }
     ),
     # api/: HTTP problems, request bodies, accounts, quotas, start-up checks
@@ -218,6 +225,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "idempotency_key_reused",
             "settings_invalid",
             "country_mismatch",
+            "time_invalid",
         }
     ),
     # store/members, api/ logins: organisations' members, sessions, access tokens (OIDC)

@@ -7,7 +7,8 @@ upgrade`` applies it, and a service on another revision refuses to start. Redis 
 what may be lost (quotas); what must survive lives here.
 
 :class:`Store` holds the engine and the parts: :attr:`Store.accounts`,
-:attr:`Store.register` (reads; the CLI's writes), :attr:`Store.idempotency`, and
+:attr:`Store.register` (reads; the CLI's writes), :attr:`Store.idempotency`,
+:attr:`Store.revocations` (revoking certificates and keys, the list's entries), and
 :attr:`Store.commits`, the group commit every server write goes through.
 """
 
@@ -26,6 +27,7 @@ from store.idempotency import Idempotency
 from store.members import Members
 from store.migrate import require_current, upgrade
 from store.register import Register
+from store.revocations import Revocations
 from store.sessions import Sessions
 from store.url import DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url
 
@@ -54,6 +56,7 @@ class Store:
         self.idempotency = Idempotency(self.engine)
         self.members = Members(self.engine)
         self.sessions = Sessions(self.engine)
+        self.revocations = Revocations(self.engine)
         writers = 1 if url.backend == "sqlite" else _POSTGRES_WRITERS
         self.commits = GroupCommit(self.engine, max_writers=writers, observer=observer)
 

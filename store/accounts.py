@@ -30,6 +30,7 @@ from store.engine import unavailable_on_error
 from store.schema import ACCOUNTS, API_KEYS, STORE_STATE
 
 __all__ = [
+    "ISSUING_ROLES",
     "KEY_PREFIX",
     "KINDS",
     "ROLES",
@@ -48,11 +49,13 @@ __all__ = [
     "key_id_of",
 ]
 
-Role = Literal["pharmacist", "lab"]
+Role = Literal["pharmacist", "lab", "operator"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 Kind = Literal["pharmacy", "lab", "test_centre"]
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 """What an account is: an account IS an organisation, its members log in (store.members)."""
+ISSUING_ROLES: Final[tuple[Role, ...]] = ("pharmacist", "lab")
+"""Roles that issue certificates; ``operator`` revokes them and issues none."""
 Status = Literal["active", "disabled", "removed"]
 STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 KEY_PREFIX: Final = "dcc_"

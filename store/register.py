@@ -25,7 +25,7 @@ from store.schema import ISSUANCE_REGISTER
 
 __all__ = ["CHANNELS", "Channel", "IssuanceRecord", "Register", "insert_rows"]
 
-Channel = Literal["single", "batch", "cli", "form"]
+Channel = Literal["single", "batch", "cli", "form", "reissue"]
 CHANNELS: Final[tuple[Channel, ...]] = get_args(Channel)
 
 

@@ -19,6 +19,13 @@ same way in PostgreSQL and SQLite. Nothing here ever holds a name or a date of b
 - ``issuance_register``: one row per certificate issued, with the three revocation hashes
   of hcert §8 (SIGNATURE, UCI, COUNTRYCODEUCI), its kid, account, member, channel, times.
 - ``idempotency_keys``: the response stored for a client's ``Idempotency-Key``.
+- ``revocations``: one row per revoked certificate (its UVCI, kid and ``exp`` copied from
+  the register), with who revoked it, when and why; ``replaced_by`` names the certificate a
+  guided re-issue made in its place.
+- ``revoked_keys``: the DSCs revoked as a whole (the leak case), and from when verifiers
+  should stop trusting them (``distrust_at``).
+- ``revocation_state``: one row; ``version`` grows with every revocation, so replicas
+  rebuild the published list only when it changed.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ __all__ = [
     "LOGIN_STATES",
     "MEMBERS",
     "METADATA",
+    "REVOCATIONS",
+    "REVOCATION_STATE",
+    "REVOKED_KEYS",
     "SESSIONS",
     "STORE_STATE",
 ]
@@ -156,4 +166,35 @@ SESSIONS: Final = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_sessions_member", "member_id"),
     Index("ix_sessions_expires", "expires_at"),
+)
+
+REVOCATIONS: Final = Table(
+    "revocations",
+    METADATA,
+    Column("uvci", String(80), primary_key=True),
+    Column("kid", String(16), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("revoked_by", String(80), nullable=False),
+    Column("revoked_at", BigInteger, nullable=False),
+    Column("replaced_by", String(80)),
+    Index("ix_revocations_expires", "expires_at"),
+    Index("ix_revocations_reason", "reason"),
+)
+
+REVOKED_KEYS: Final = Table(
+    "revoked_keys",
+    METADATA,
+    Column("kid", String(16), primary_key=True),
+    Column("reason", String(20), nullable=False),
+    Column("revoked_by", String(80), nullable=False),
+    Column("revoked_at", BigInteger, nullable=False),
+    Column("distrust_at", BigInteger, nullable=False),
+)
+
+REVOCATION_STATE: Final = Table(
+    "revocation_state",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -8,8 +8,10 @@ error codes, :mod:`verifier.pipeline` for the policy choices.
 
 from __future__ import annotations
 
+from hcert.revocation_list import RevocationList
 from verifier.pipeline import verify
 from verifier.report import CHECK_NAMES, Check, CheckName, ReportError, VerificationReport
+from verifier.revocation import load_revocation_lists
 from verifier.rules import (
     DEFAULT_PROFILE,
     LU_2021_07,
@@ -31,10 +33,12 @@ __all__ = [
     "Check",
     "CheckName",
     "ReportError",
+    "RevocationList",
     "RulesProfile",
     "SchemaViolation",
     "TrustStore",
     "VerificationReport",
+    "load_revocation_lists",
     "profile_by_name",
     "validate_dcc",
     "verify",

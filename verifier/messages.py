@@ -76,6 +76,7 @@ CODES_BY_CHECK: Final[dict[CheckName | Literal["any"], tuple[str, ...]]] = {
         "schema_entry_count",
     ),
     "key_usage": ("key_usage_mismatch", "certificate_eku_invalid"),
+    "revocation": ("revoked",),
     "rules": (
         "test_type_unknown",
         "test_result_not_negative",
@@ -304,6 +305,10 @@ MESSAGES: Final[dict[str, dict[Language, str]]] = {
     "rat_device_inactive": {
         "en": "The rapid test device is no longer accepted in the EU.",
         "fr": "Le test rapide utilisé n'est plus accepté dans l'UE.",
+    },
+    "revoked": {
+        "en": "The issuer has revoked this certificate: it is no longer valid.",
+        "fr": "L'émetteur a révoqué ce certificat : il n'est plus valable.",
     },
     "rule_failed": {
         "en": "A rule of the destination country is not met.",

@@ -16,6 +16,11 @@ Policy choices (hcert.md §1.3, §7.1; hardening.md §4), decided with the EU ve
   bytes exactly as received (they are never re-encoded).
 * Expiry: ``iat`` ≤ now + 5 minutes (clock skew), now ≤ ``exp``, and ``exp`` ≥ ``iat``.
   The DSC's own validity period is not checked (optional in hcert.md §7.1).
+* Revocation (hcert.md §7.1 step 9, after the key usage, before the business rules): only
+  when revocation lists are given, and only once the signature verified (the hashes of an
+  unverified certificate mean nothing). The certificate is revoked when its SIGNATURE hash
+  (``r`` of ES256), its UCI hash or its COUNTRYCODEUCI hash is in a batch for its kid (or
+  for ``UNKNOWN_KID``).
 * The claims are decoded (strict, bounded CBOR) as part of ``cose``, before the signature
   check, but nothing in them decides anything until the signature has been checked; when
   it fails, ``expiry``, ``schema`` and ``rules`` still run for diagnosis, the payload is
@@ -37,6 +42,8 @@ from cryptography import x509
 from hcert.base45 import b45decode
 from hcert.claims import Claims, parse_claims
 from hcert.hc1 import inflate, strip_prefix
+from hcert.revocation import HASH_TYPES, revocation_hashes
+from hcert.revocation_list import RevocationList
 from hcert.valuesets import DeviceRegistry
 from keys.kid import KID_LENGTH
 from signing.algorithms import ALG_NAMES
@@ -75,10 +82,12 @@ class _Run:
         profile: RulesProfile,
         devices: DeviceRegistry | None,
         destination: Destination | None = None,
+        revocation: RevocationList | None = None,
     ) -> None:
         self.store, self.now, self.profile, self.devices = store, now, profile, devices
         self.destination = destination
         self.destination_report: DestinationReport | None = None
+        self.revocation = revocation
         self.checks: list[Check] = []
         self.error: ReportError | None = None
         self.current: CheckName = "prefix"
@@ -153,6 +162,8 @@ class _Run:
         schema_ok = self._schema(self.claims.dcc)
         if self.signer is not None and self.cert_type is not None:
             self._key_usage(self.signer, self.cert_type)
+        if self.revocation is not None and self.signer is not None:
+            self._revocation(self.revocation, message, self.claims)
         if self.destination is not None:
             if schema_ok and self.cert_type is not None:
                 self._destination_rules(self.destination, self.claims, message)
@@ -301,6 +312,26 @@ class _Run:
             f"not {cert_type}",
         )
 
+    def _revocation(self, revocation: RevocationList, message: Sign1, claims: Claims) -> None:
+        self.current = "revocation"
+        entries = claims.dcc.get("t") or claims.dcc.get("v") or claims.dcc.get("r")
+        first = entries[0] if isinstance(entries, list) and entries else None
+        uvci = first.get("ci") if isinstance(first, dict) else None
+        types = HASH_TYPES if isinstance(uvci, str) and claims.iss else ("SIGNATURE",)
+        hashes = revocation_hashes(
+            message.signature, issuer=claims.iss or "", uvci=uvci if isinstance(uvci, str) else ""
+        )
+        found = revocation.match(self.kid or "", hashes, types=types)
+        if found is None:
+            self.passed("revocation")
+        else:
+            self.failed(
+                "revocation",
+                "revoked",
+                f"the certificate was revoked by its issuer (its {found} hash is on the "
+                "revocation list)",
+            )
+
     def _rules(self, entry: dict[str, Any]) -> None:
         self.current = "rules"
         violation = check_test_rules(
@@ -342,6 +373,7 @@ def verify(
     profile: RulesProfile | None = None,
     devices: DeviceRegistry | None = None,
     destination: Destination | None = None,
+    revocation: RevocationList | None = None,
 ) -> VerificationReport:
     """Verify an HC1 string (or the bytes of a QR image, or ASCII bytes of HC1 text).
 
@@ -349,13 +381,14 @@ def verify(
     ``profile`` the business rules for test certificates (default ``LU_2021_07``);
     ``devices`` an optional RAT device registry. With a ``destination`` the ``rules`` check
     is that country's CertLogic rules at ``now`` (for every DCC type) instead of
-    ``profile``, and the report gains ``destination``. Never raises for bad ``data``: every
+    ``profile``, and the report gains ``destination``. ``revocation``: the revocation lists
+    to check (no ``revocation`` check without them). Never raises for bad ``data``: every
     failure is in the report. Raises ``ValueError`` for a naive ``now`` (a caller bug).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     store = trust if isinstance(trust, TrustStore) else TrustStore.from_certificates(trust)
-    run = _Run(store, now, profile or DEFAULT_PROFILE, devices, destination)
+    run = _Run(store, now, profile or DEFAULT_PROFILE, devices, destination, revocation)
     try:
         run.execute(data)
     except Exception as exc:  # last line of defence: a bug still yields a report

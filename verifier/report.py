@@ -5,7 +5,8 @@ Check names are a fixed vocabulary, always reported in this order
 left out:
 
 ``prefix`` → ``base45`` → ``zlib`` → ``cose`` → ``kid`` → ``signature`` → ``expiry`` →
-``schema`` → ``key_usage`` → ``rules`` (test certificates only).
+``schema`` → ``key_usage`` → ``revocation`` (when revocation lists are given) → ``rules``
+(test certificates only).
 
 After a failed ``kid`` or ``signature`` check, ``expiry``, ``schema`` and ``rules`` still run
 for diagnosis; the certificate is then reported with ``"verified": false`` and ``valid``
@@ -46,6 +47,7 @@ schema      ``schema_wrong_type``, ``schema_missing_field``, ``schema_pattern``,
             ``schema_too_long``, ``schema_date_format``, ``schema_value``,
             ``schema_group`` (not exactly one of v/t/r), ``schema_entry_count``
 key_usage   ``key_usage_mismatch``, ``certificate_eku_invalid``
+revocation  ``revoked`` (a hash of the certificate is on a revocation list)
 rules       ``test_type_unknown``, ``test_result_not_negative``, ``sample_in_future``,
             ``test_too_old``, ``rat_device_missing``, ``rat_device_unknown``,
             ``rat_device_inactive``; with a destination: ``rule_failed``,
@@ -92,6 +94,7 @@ CheckName = Literal[
     "expiry",
     "schema",
     "key_usage",
+    "revocation",
     "rules",
 ]
 

@@ -20,7 +20,9 @@ from api.routes import (
     metrics,
     names,
     register,
+    reissue,
     render,
+    revocations,
     trust,
     verify,
 )
@@ -41,4 +43,6 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     metrics.router,
     login.router,
     register.router,
+    revocations.router,
+    reissue.router,
 )

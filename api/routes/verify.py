@@ -5,6 +5,8 @@ with the file field ``image``, or the raw image as ``image/png`` / ``image/jpeg`
 key; the quota is per client address (socket peer). A certificate that fails a check is
 still a successful verification: 200 with ``valid: false``; a body or image that cannot be
 read is a problem (400/413/415/422). Reading an image (ms of CPU) runs in a worker thread.
+The ``revocation`` check uses the service's own revocation list (cached,
+:mod:`api.revocation_list`) and the imported ones of ``DCC_REVOCATION_LISTS``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
     else:
         data = await read_body(request, settings.max_image_bytes)
     destination, at = verify_options(request, options, resources.rules)
+    revocation = (await resources.revocation_list.current()).lookup
     check = partial(
         verifier.verify,
         data,
@@ -83,6 +86,7 @@ async def verify_certificate(request: Request, resources: ResourcesDep) -> Respo
         now=at or resources.clock(),
         devices=resources.devices,
         destination=destination,
+        revocation=revocation,
     )
     if isinstance(data, str):
         report = check()

@@ -48,6 +48,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, str]
     generate_keys(root / "keys", country="LU")
     database = migrated_sqlite(root)
     key = add_account(database, name="fuzz-lab", role="lab").api_key
+    OPERATOR_KEYS.append(add_account(database, name="fuzz-ops", role="operator").api_key)
     unlimited = Rate.parse("100000/second")
     deployment_settings = Settings(
         keys_dir=root / "keys",
@@ -75,6 +76,8 @@ def lab_key(deployment: tuple[Settings, str]) -> str:
     return deployment[1]
 
 
+OPERATOR_KEYS: list[str] = []
+"""The operator's key (the revocation routes need that role), set by ``deployment``."""
 REJECTIONS = ("400", "401", "403", "406", "413", "415", "422", "429")
 OPERATIONS = [
     ("POST", "/v1/certificates"),
@@ -87,6 +90,12 @@ OPERATIONS = [
     ("GET", "/v1/devices"),
     ("POST", "/v1/names/preview"),
     ("POST", "/v1/certificates/render"),
+    ("POST", "/v1/revocations/certificate"),
+    ("POST", "/v1/revocations/account"),
+    ("POST", "/v1/revocations/key"),
+    ("GET", "/v1/revocations/keys"),
+    ("GET", "/v1/revocation-list"),
+    ("POST", "/v1/certificates/{uvci}/reissue"),
 ]
 WITH_INPUT = {
     ("POST", "/v1/certificates"),
@@ -94,6 +103,10 @@ WITH_INPUT = {
     ("POST", "/v1/verify"),
     ("POST", "/v1/names/preview"),
     ("POST", "/v1/certificates/render"),
+    ("POST", "/v1/revocations/certificate"),
+    ("POST", "/v1/revocations/account"),
+    ("POST", "/v1/revocations/key"),
+    ("POST", "/v1/certificates/{uvci}/reissue"),
 }
 CASES = [
     (method, path, mode)
@@ -113,7 +126,8 @@ def test_operation_conforms(
     api_schema: Any, lab_key: str, method: str, path: str, mode: GenerationMode
 ) -> None:
     operation = api_schema[path][method]
-    headers = {"Authorization": f"Bearer {lab_key}"}
+    key = OPERATOR_KEYS[0] if path.startswith("/v1/revocations/") else lab_key
+    headers = {"Authorization": f"Bearer {key}"}
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

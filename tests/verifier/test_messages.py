@@ -33,6 +33,8 @@ NOT_IN_REPORTS = {
     "country_invalid",
     "rules_invalid",
     "certlogic_error",
+    # a revocation list file that cannot be read: a start-up or usage error
+    "revocation_list_invalid",
 }
 TECHNICAL_WORDS = ("zlib", "cbor", "cose", "base45", "kid", "eku", "schema", "internal_error")
 

@@ -103,6 +103,7 @@ window.DCC_TEXTS = {
     "verify.checking": "Checking…",
     "verify.valid": "VALID",
     "verify.invalid": "INVALID",
+    "verify.revoked": "REVOKED",
     "verify.validNote": "Signed by a trusted issuer and valid now.",
     "verify.reason": "Reason: {reason}",
     "verify.unverified": "The signature could not be confirmed: these details may be forged.",
@@ -157,6 +158,7 @@ window.DCC_TEXTS = {
     "check.expiry": "Validity period",
     "check.schema": "Data format",
     "check.key_usage": "Key allowed for tests",
+    "check.revocation": "Not revoked",
     "check.rules": "Test rules",
 
     "error.required": "Required.",
@@ -280,6 +282,7 @@ window.DCC_TEXTS = {
     "verify.checking": "Vérification…",
     "verify.valid": "VALIDE",
     "verify.invalid": "NON VALIDE",
+    "verify.revoked": "RÉVOQUÉ",
     "verify.validNote": "Signé par un émetteur de confiance et valable maintenant.",
     "verify.reason": "Raison : {reason}",
     "verify.unverified": "La signature n'a pas pu être confirmée : ces données peuvent être falsifiées.",
@@ -334,6 +337,7 @@ window.DCC_TEXTS = {
     "check.expiry": "Période de validité",
     "check.schema": "Format des données",
     "check.key_usage": "Clé autorisée pour les tests",
+    "check.revocation": "Non révoqué",
     "check.rules": "Règles des tests",
 
     "error.required": "Obligatoire.",

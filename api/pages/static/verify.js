@@ -201,9 +201,11 @@
       const report = shown.report;
       const verdict = report.verdict || (report.valid ? "valid" : "invalid");
       const unknown = verdict === "issuer_unknown";
-      box.className = "verdict " + (unknown ? "unknown" : report.valid ? "valid" : "invalid");
+      const revoked = !report.valid && report.error && report.error.code === "revoked";
+      box.className = "verdict " + (unknown ? "unknown" : report.valid ? "valid" : "invalid") + (revoked ? " revoked" : "");
       $("verdict").hidden = false;
-      const word = unknown ? "? " + t("verify.unknown") : (report.valid ? "✓ " : "✗ ") + t(report.valid ? "verify.valid" : "verify.invalid");
+      const verdictKey = report.valid ? "verify.valid" : revoked ? "verify.revoked" : "verify.invalid";
+      const word = unknown ? "? " + t("verify.unknown") : (report.valid ? "✓ " : "✗ ") + t(verdictKey);
       window.DCC.fill($("verdict"), word);
       const error = shownError(report);
       const reason = report.valid

@@ -15,6 +15,8 @@ from playwright.sync_api import expect
 from hcert.hc1 import decode_hc1, encode_hc1
 from issuer.render.qr import render_png
 from issuer.request import DESIGN_EXAMPLE
+from tests.accounts import add_account
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_a_screenshot_of_the_qr_uploads_as_valid(browse: Any, issued: dict[str, 
     expect(page.locator("#details")).to_contain_text(issued["uvci"])
     expect(page.locator("#details")).to_contain_text("Rapid antigen test")
     expect(page.locator("#details")).to_contain_text("(UTC+")
-    expect(page.locator("#checks li.ok")).to_have_count(10)
+    expect(page.locator("#checks li.ok")).to_have_count(11)
     expect(page.locator("#photo")).to_be_hidden()  # a desktop has the file picker alone
     browse.assert_clean()
 
@@ -140,4 +142,46 @@ def test_on_a_phone_the_verifier_offers_the_camera(open_browse: Any) -> None:
     expect(photo).to_be_visible()
     expect(photo).to_have_attribute("capture", "environment")
     expect(browse.page.locator("#image")).to_be_visible()  # screenshots from the gallery
+    browse.assert_clean()
+
+
+def test_a_revoked_certificate_says_revoked_in_both_languages(
+    browse: Any, live_service: Any
+) -> None:
+    body = copy.deepcopy(DESIGN_EXAMPLE)
+    sampled = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    body["test"]["sample_collected_at"] = sampled.isoformat()
+    base = live_service.base_url
+    issued = httpx.post(
+        base + "/v1/certificates",
+        json=body,
+        headers={"Authorization": f"Bearer {live_service.api_key}"},
+    ).json()
+    ops = add_account(live_service.settings.database_url, name="page-ops", role="operator")
+    revocation = {"uvci": issued["uvci"], "reason": "issued_in_error"}
+    answers: list[int] = []
+
+    def revoked() -> bool:
+        response = httpx.post(
+            base + "/v1/revocations/certificate",
+            json=revocation,
+            headers={"Authorization": f"Bearer {ops.api_key}"},
+        )
+        answers.append(response.status_code)
+        return response.status_code == 200
+
+    wait_until(revoked, what=lambda: f"the operator's key works (answers {answers[-3:]})")
+    page = browse.page
+    browse.goto("/verify")
+    page.fill("#hc1", issued["hc1"])
+    page.click("#check")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_have_text("✗ REVOKED")
+    expect(page.locator("#verdict-box")).to_have_class("verdict invalid revoked")
+    expect(page.locator("#verdict-reason")).to_contain_text("The issuer has revoked this")
+    expect(page.locator("#verdict-reason")).to_contain_text("revocation · revoked")
+    expect(page.locator("#checks li.bad")).to_contain_text(["Not revoked: failed"])
+    page.click("button[data-lang=fr]")
+    expect(verdict).to_have_text("✗ RÉVOQUÉ")
+    expect(page.locator("#verdict-reason")).to_contain_text("L'émetteur a révoqué ce certificat")
     browse.assert_clean()

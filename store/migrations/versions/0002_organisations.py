@@ -5,7 +5,7 @@ An account IS an organisation: ``accounts.kind`` says which (pharmacy, lab, test
 subject id (never a name); ``login_states`` hold an OpenID Connect login in progress (state,
 nonce, PKCE verifier) and ``sessions`` the pages' server-side sessions.
 
-Revision ID: 0004_organisations
+Revision ID: 0002_organisations
 Revises: 0001
 Create Date: 2026-12-04
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_organisations"
+revision = "0002_organisations"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
