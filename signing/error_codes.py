@@ -28,6 +28,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "signature_malformed",
             "signing_failed",
             "signer_unavailable",
+            "signing_key_unavailable",
             "signer_pool_empty",
             "signer_pool_timeout",
             "cbor_invalid",
@@ -91,6 +92,12 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "passphrase_invalid",
             "rsa_bits_unsupported",
             "trust_list_invalid",
+            # keys/ lifecycle (manifest, rotate, retire, revoke, the key ring)
+            "dsc_unknown",
+            "manifest_invalid",
+            "no_active_key",
+            "pkcs11_not_configured",
+            "scope_invalid",
         }
     ),
     # issuer/: the issue request's field errors, UVCI, rendering
