@@ -38,6 +38,7 @@ from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
 from keys.load import SigningKeys
 from keys.ring import KeyRing
+from keys.signed_list import TrustListSigner
 from keys.trust_list import export_trust_list
 from signing.pool import SignerPool, WaitObserver
 from store import Store
@@ -142,6 +143,8 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    trust_list_signer: TrustListSigner | None = None
+    trust_list_cose: bytes | None = None
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -285,18 +288,36 @@ async def open_resources(
             asyncio.create_task(purge_idempotency_keys(store, now)),
         ],
     )
+    resources.trust_list_signer = TrustListSigner.from_directory(
+        settings.keys_dir, settings.key_passphrase
+    )
+    publish_keys(resources, keyring)
     keyring.add_listener(lambda ring: publish_keys(resources, ring))
     resources.background.append(asyncio.create_task(keep_keys_fresh(keyring)))
+    resources.background.append(asyncio.create_task(keep_trust_list_signed(resources)))
     resources.background.append(asyncio.create_task(track_last_expiry(store, keyring)))
     return resources
 
 
+async def keep_trust_list_signed(resources: Resources) -> None:
+    """Sign the trust list again every quarter of its validity (a lifespan task), so the
+    signed list a verifier fetches is never near its expiry."""
+    while True:
+        await asyncio.sleep(resources.settings.trust_list_validity.total_seconds() / 4)
+        publish_keys(resources, resources.runtime.keyring)
+
+
 def publish_keys(resources: Resources, ring: KeyRing) -> None:
-    """After a key change: the trust list and the verifier's trust store hold every DSC
-    that may still have valid certificates; metrics follow the active pool."""
+    """After a key change: the trust list (plain, and signed by the CSCA when this replica
+    holds its key) and the verifier's trust store hold every DSC that may still have valid
+    certificates; metrics follow the active pool."""
     published = ring.published()
     resources.trust = TrustStore.from_certificates(published)
     resources.trust_list_json = orjson.dumps(export_trust_list(published))
+    signer = resources.trust_list_signer
+    if signer is not None:
+        validity = resources.settings.trust_list_validity
+        resources.trust_list_cose = signer.sign(published, now=resources.clock(), validity=validity)
     active = ring.active(None)
     if active is not None:
         resources.metrics.track_pool(active.pool)

@@ -68,6 +68,7 @@ class Settings:
     max_batch_items: int = 1000
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
+    trust_list_validity: timedelta = timedelta(hours=48)
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -110,6 +111,9 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            trust_list_validity=reader.get(
+                "TRUST_LIST_VALIDITY_HOURS", _hours, cls.trust_list_validity
+            ),
         )
         reader.raise_problems()
         return settings

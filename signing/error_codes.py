@@ -92,6 +92,8 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "passphrase_invalid",
             "rsa_bits_unsupported",
             "trust_list_invalid",
+            "trust_list_expired",
+            "trust_list_signature_invalid",
             # keys/ lifecycle (manifest, rotate, retire, revoke, the key ring)
             "dsc_unknown",
             "manifest_invalid",

@@ -15,9 +15,11 @@ from api.app import create_app
 from api.ratelimit import Rate
 from api.settings import Settings
 from keys.generate import generate_keys
-from keys.kid import kid_b64
+from keys.kid import compute_kid, kid_b64
 from keys.lifecycle import retire_dsc, revoke_dsc, rotate_dsc
+from keys.load import load_certificate
 from keys.manifest import read_manifest
+from keys.signed_list import verify_signed_trust_list
 from keys.trust_list import parse_certificates
 from signing.errors import KeyMaterialError
 from tests.api.conftest import Service, ServiceFactory
@@ -194,3 +196,29 @@ async def test_a_replica_without_active_key_refuses_to_start(
     assert caught.value.code == "no_active_key"
     assert "pending" in caught.value.message
     assert "dcc keys" in caught.value.message
+
+
+async def test_the_signed_trust_list_holds_the_published_dscs(
+    start_service: ServiceFactory, own_keys: Path, make_request: Any
+) -> None:
+    service = await start_service({"keys_dir": own_keys})
+    new_kid = rotate_dsc(own_keys, activates_at=datetime.now(UTC) + timedelta(hours=1)).record
+    await async_wait_until(
+        lambda: _published(service, new_kid.kid), what="the pending DSC in the trust list"
+    )
+    response = await service.client.get("/v1/trust-list.cose")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/cose")
+    csca = load_certificate(own_keys / "csca.pem")
+    certs = verify_signed_trust_list(response.content, csca, now=datetime.now(UTC))
+    assert {kid_b64(compute_kid(cert)) for cert in certs} == await _trust_kids(service)
+
+
+async def test_without_csca_key_no_signed_trust_list(
+    start_service: ServiceFactory, own_keys: Path
+) -> None:
+    (own_keys / "csca.key").unlink()
+    service = await start_service({"keys_dir": own_keys})
+    response = await service.client.get("/v1/trust-list.cose")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
