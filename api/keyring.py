@@ -87,11 +87,12 @@ def open_keyring(
     )
 
 
-def follow_active_key(issuer: Issuer, ring: KeyRing) -> None:
-    """Point ``issuer`` at the default scope's active DSC (a 503 signer when there is none)."""
-    active = ring.active(None)
+def follow_active_key(issuer: Issuer, ring: KeyRing, scope: str | None = None) -> None:
+    """Point ``issuer`` at ``scope``'s active DSC (a 503 signer when there is none)."""
+    active = ring.active(scope)
     if active is None:
-        issuer.pool = SignerPool([NoKeySigner()])
+        if issuer.pool.kid != NoKeySigner.kid:
+            issuer.pool = SignerPool([NoKeySigner()])
         return
     if issuer.pool is not active.pool:
         issuer.pool = active.pool

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, TypeVar, TypeVarTuple
 
@@ -79,6 +79,27 @@ class IssuingRuntime:
 
     keyring: KeyRing
     issuer: Issuer
+    scoped: dict[str, Issuer] = field(default_factory=dict)
+
+    def issuer_for(self, scope: str | None) -> Issuer:
+        """The issuer of ``scope``'s accounts: it signs with the scope's active DSC (a 503
+        for every certificate while the scope has none); None is the default scope."""
+        if scope is None:
+            return self.issuer
+        issuer = self.scoped.get(scope)
+        if issuer is None:
+            base = self.issuer
+            issuer = Issuer(
+                base.config,
+                pool=base.pool,
+                devices=base.devices,
+                not_after=base.not_after,
+                clock=base.clock,
+            )
+            follow_active_key(issuer, self.keyring, scope)
+            self.keyring.add_listener(lambda ring: follow_active_key(issuer, ring, scope))
+            self.scoped[scope] = issuer
+        return issuer
 
     @property
     def keys(self) -> SigningKeys:
@@ -145,6 +166,16 @@ class Resources:
     background: list[asyncio.Task[None]]
     trust_list_signer: TrustListSigner | None = None
     trust_list_cose: bytes | None = None
+    scoped_queues: dict[str, IssueQueue] = field(default_factory=dict)
+
+    def queue_for(self, scope: str | None) -> IssueQueue:
+        """The issue queue of ``scope``'s accounts (the default queue for None)."""
+        if scope is None:
+            return self.issue_queue
+        queue = self.scoped_queues.get(scope)
+        if queue is None:
+            queue = self.scoped_queues[scope] = IssueQueue(self.runtime.issuer_for(scope))
+        return queue
 
     @property
     def devices(self) -> DeviceRegistry:

@@ -95,6 +95,7 @@ class AccountRecord:
     created_at: int
     updated_at: int
     keys: tuple[KeyRecord, ...] = ()
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,11 @@ class Accounts:
         """Give the account its own issuance quota, or its role's again with None."""
         return await self._change(account_id, now, _rate_columns(rate))
 
+    async def set_scope(self, account_id: str, scope: str | None, *, now: int) -> AccountRecord:
+        """Bind the account to a key scope (it signs with that scope's active DSC), or to the
+        default DSC again with None. The scope name is checked by the caller."""
+        return await self._change(account_id, now, {"scope": scope})
+
     async def set_status(self, account_id: str, status: Status, *, now: int) -> AccountRecord:
         """Enable, disable or remove the account (its keys stop working unless active)."""
         if status not in STATUSES:
@@ -323,6 +329,7 @@ async def _read(conn: AsyncConnection, where: object) -> list[AccountRecord]:
             created_at=row.created_at,
             updated_at=row.updated_at,
             keys=tuple(keys[row.id]),
+            scope=row.scope,
         )
         for row in rows
     ]

@@ -5,7 +5,8 @@ same way in PostgreSQL and SQLite. Nothing here ever holds a name or a date of b
 
 - ``accounts``: who may issue (``role``), whether they may now (``status``), and their own
   quota when they have one (``rate_count`` per ``rate_period`` seconds, burst
-  ``rate_burst``). Organisations and members (named logins) attach here later.
+  ``rate_burst``), and the key scope it signs in (``scope``; NULL: the default DSC).
+  Organisations and members (named logins) attach here later.
 - ``api_keys``: the keys of an account, by the key id embedded in the key; only the SHA-256
   of each key. Two may be valid at once while a key is rotated (``expires_at``).
 - ``store_state``: one row; ``accounts_version`` grows with every change to accounts or
@@ -55,6 +56,7 @@ ACCOUNTS: Final = Table(
     Column("rate_burst", Integer),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("scope", String(40)),
 )
 
 API_KEYS: Final = Table(

@@ -22,6 +22,7 @@ from keys.manifest import read_manifest
 from keys.signed_list import verify_signed_trust_list
 from keys.trust_list import parse_certificates
 from signing.errors import KeyMaterialError
+from tests.accounts import run_on_store
 from tests.api.conftest import Service, ServiceFactory
 from tests.waiting import async_wait_until
 from verifier import TrustStore, verify
@@ -222,3 +223,45 @@ async def test_without_csca_key_no_signed_trust_list(
     response = await service.client.get("/v1/trust-list.cose")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_a_scoped_account_signs_with_its_scopes_dsc(
+    start_service: ServiceFactory, own_keys: Path, make_request: Any
+) -> None:
+    default_kid = read_manifest(own_keys).dscs[0].kid
+    lab_kid = rotate_dsc(own_keys, activates_at=datetime.now(UTC), scope="lab-1").record.kid
+    service = await start_service({"keys_dir": own_keys})
+    url = service.resources.settings.database_url
+    run_on_store(url, lambda store: store.accounts.set_scope(service.lab_id, "lab-1", now=1))
+
+    async def scoped() -> bool:
+        return (await _issue(service, make_request))["kid"] == lab_kid
+
+    await async_wait_until(scoped, what="the lab account signing with its scope's DSC")
+    response = await service.client.post(
+        "/v1/certificates/batch",
+        json={"items": [make_request(), make_request()]},
+        headers=service.auth(),
+    )
+    assert response.status_code == 200, response.text
+    assert {item["kid"] for item in response.json()["results"]} == {lab_kid}
+    pharmacist = await service.client.post(
+        "/v1/certificates", json=make_request(), headers=service.auth(service.pharmacist_key)
+    )
+    assert pharmacist.json()["kid"] == default_kid
+    assert await _trust_kids(service) == {default_kid, lab_kid}
+    hc1 = (await _issue(service, make_request))["hc1"]
+    assert await _valid_against_published(service, hc1)
+    retire_dsc(own_keys, lab_kid)
+
+    async def refused() -> bool:
+        response = await service.client.post(
+            "/v1/certificates", json=make_request(), headers=service.auth()
+        )
+        return response.status_code == 503
+
+    await async_wait_until(refused, what="503 for the scope once its only DSC is retired")
+    other = await service.client.post(
+        "/v1/certificates", json=make_request(), headers=service.auth(service.pharmacist_key)
+    )
+    assert other.status_code == 201

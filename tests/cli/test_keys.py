@@ -64,3 +64,19 @@ def test_bad_input_is_one_line(keys_env: Path, capsys: pytest.CaptureFixture[str
     assert "dcc: error:" in capsys.readouterr().err
     assert main(["keys", "rotate", "--activate-at", "2099-01-01T00:00:00"]) == 2
     assert "UTC offset" in capsys.readouterr().err
+
+
+def test_accounts_set_scope(keys_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert main(["accounts", "add", "--name", "north lab", "--role", "lab"]) == 0
+    capsys.readouterr()
+    assert main(["accounts", "list"]) == 0
+    account_id = capsys.readouterr().out.splitlines()[1].split()[0]
+    assert main(["accounts", "set-scope", account_id, "lab-north"]) == 0
+    assert "scope 'lab-north'" in capsys.readouterr().out
+    assert main(["accounts", "list"]) == 0
+    assert "(scope lab-north)" in capsys.readouterr().out
+    assert main(["accounts", "set-scope", account_id, "Bad Scope"]) == 2
+    assert "scope" in capsys.readouterr().err
+    assert main(["accounts", "set-scope", account_id, "default"]) == 0
+    assert "the default scope" in capsys.readouterr().out
