@@ -21,12 +21,13 @@ import anyio.to_thread
 from api.settings import Settings
 from issuer.issuer import Issuer
 from keys.eku import CertType
-from keys.load import SigningKeys
+from keys.load import SigningKeys, load_signing_keys
 from keys.manifest import DscRecord
 from keys.ring import KeyRing
 from signing.errors import ConfigError, DccError, SignerUnavailable
+from signing.pkcs11 import Pkcs11Signer, Pkcs11Token, read_pin
 from signing.pool import SignerPool, WaitObserver
-from signing.signer import LocalSigner
+from signing.signer import LocalSigner, Signer
 from store import Store
 from store.errors import StoreUnavailable
 
@@ -36,6 +37,7 @@ __all__ = [
     "follow_active_key",
     "keep_keys_fresh",
     "open_keyring",
+    "open_token",
     "track_last_expiry",
 ]
 
@@ -65,6 +67,18 @@ def open_keyring(
 ) -> KeyRing:
     """The key ring of ``settings.keys_dir`` (raises DccError: unusable keys, no active key)."""
 
+    tokens: list[Pkcs11Token] = []
+
+    def load_keys(record: DscRecord) -> SigningKeys:
+        return load_signing_keys(
+            settings.keys_dir,
+            passphrase=settings.key_passphrase,
+            now=clock(),
+            required_cert_types=TEST_ONLY,
+            cert_file=record.cert_file,
+            key_file=record.key_file,
+        )
+
     def make_pool(record: DscRecord, keys: SigningKeys) -> SignerPool:
         if keys.country != settings.country:
             raise ConfigError(
@@ -73,18 +87,43 @@ def open_keyring(
                 f"or create keys with `dcc keys init --country {settings.country}`",
                 code="country_mismatch",
             )
-        signers = [LocalSigner(keys.private_key, keys.kid) for _ in range(settings.signer_slots)]
+        signers: list[Signer]
+        if keys.private_key is not None:
+            key = keys.private_key
+            signers = [LocalSigner(key, keys.kid) for _ in range(settings.signer_slots)]
+        else:
+            if not tokens:
+                tokens.append(open_token(settings))
+            label = record.token_key_label or ""
+            signers = []
+            for _ in range(settings.signer_slots):  # one session per pool slot
+                signer = Pkcs11Signer(tokens[0], label, keys.kid, keys.alg)
+                signer.connect()
+                signers.append(signer)
         return SignerPool(signers, acquire_timeout=settings.signer_timeout, observer=observer)
 
     validity = max(settings.validity_rat, settings.validity_naat)
     return KeyRing(
         settings.keys_dir,
         make_pool=make_pool,
+        load_keys=load_keys,
         passphrase=settings.key_passphrase,
         max_validity_seconds=int(validity.total_seconds()),
         clock=clock,
         required_cert_types=TEST_ONLY,
     )
+
+
+def open_token(settings: Settings) -> Pkcs11Token:
+    """The PKCS#11 token of the settings (DCC_PKCS11_MODULE, _TOKEN, _PIN or _PIN_FILE)."""
+    if settings.pkcs11_module is None:
+        raise ConfigError(
+            "a DSC of the keys directory lives in a PKCS#11 token: set DCC_PKCS11_MODULE "
+            "(and DCC_PKCS11_TOKEN, DCC_PKCS11_PIN or DCC_PKCS11_PIN_FILE)",
+            code="pkcs11_not_configured",
+        )
+    pin = read_pin(settings.pkcs11_pin, settings.pkcs11_pin_file)
+    return Pkcs11Token(settings.pkcs11_module, settings.pkcs11_token, pin)
 
 
 def follow_active_key(issuer: Issuer, ring: KeyRing, scope: str | None = None) -> None:

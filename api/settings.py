@@ -69,6 +69,10 @@ class Settings:
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
     trust_list_validity: timedelta = timedelta(hours=48)
+    pkcs11_module: Path | None = None
+    pkcs11_token: str = "dcc"  # noqa: S105 - a token label, not a secret
+    pkcs11_pin: str | None = field(default=None, repr=False)
+    pkcs11_pin_file: Path | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -114,6 +118,10 @@ class Settings:
             trust_list_validity=reader.get(
                 "TRUST_LIST_VALIDITY_HOURS", _hours, cls.trust_list_validity
             ),
+            pkcs11_module=reader.get("PKCS11_MODULE", Path, None),
+            pkcs11_token=reader.text("PKCS11_TOKEN") or cls.pkcs11_token,
+            pkcs11_pin=reader.text("PKCS11_PIN") or None,
+            pkcs11_pin_file=reader.get("PKCS11_PIN_FILE", Path, None),
         )
         reader.raise_problems()
         return settings

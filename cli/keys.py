@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from api.settings import Settings
 from keys.generate import RSA_KEY_BITS, RSA_KEY_SIZES, generate_keys
 from keys.kid import kid_b64
 from signing.errors import ConfigError, DccError
+
+if TYPE_CHECKING:
+    from signing.algorithms import PublicKey
 
 DEFAULT_ACTIVATION_DELAY: Final = 600.0
 
@@ -66,6 +69,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "cache the trust list for 5 minutes hold the key before it signs)",
     )
     rotate.add_argument("--scope", default=None, help="limit the DSC to accounts of this scope")
+    rotate.add_argument(
+        "--pkcs11",
+        action="store_true",
+        help="generate the DSC key in the PKCS#11 token of DCC_PKCS11_MODULE/_TOKEN (with "
+        "DCC_PKCS11_PIN or DCC_PKCS11_PIN_FILE); it never leaves the token",
+    )
     rotate.add_argument(
         "--rsa-bits", type=int, choices=RSA_KEY_SIZES, default=RSA_KEY_BITS, help="for PS256"
     )
@@ -140,23 +149,46 @@ def run_rotate(args: argparse.Namespace) -> int:
     else:
         delay = DEFAULT_ACTIVATION_DELAY if args.activate_in is None else args.activate_in
         activation = datetime.now(UTC) + timedelta(seconds=max(0.0, delay))
+    public_key, label = (
+        (_token_key(settings, directory, args.rsa_bits)) if args.pkcs11 else (None, None)
+    )
     rotated = rotate_dsc(
         directory,
         activates_at=activation,
         passphrase=settings.key_passphrase,
         scope=args.scope,
         rsa_bits=args.rsa_bits,
+        public_key=public_key,
+        token_key_label=label,
     )
     record = rotated.record
     print(f"DSC certificate: {directory / record.cert_file}")
     if record.key_file is not None:
         print(f"DSC private key: {directory / record.key_file} (mode 0600)")
+    else:
+        print(f"DSC private key: in PKCS#11 token {settings.pkcs11_token!r}, label {label}")
     print(f"kid: {record.kid}")
     print(
         f"active from: {_iso(record.activates_at)}"
         + (f" (scope {args.scope})" if args.scope else "")
     )
     return 0
+
+
+def _token_key(settings: Settings, directory: Path, rsa_bits: int) -> tuple[PublicKey, str]:
+    """A new DSC key pair generated in the token: (public key, its label there)."""
+    import secrets
+
+    from api.keyring import open_token
+    from keys.layout import CSCA_CERT_FILE
+    from keys.load import load_certificate
+    from signing.algorithms import ES256, alg_for_key
+    from signing.pkcs11 import generate_token_key
+
+    csca = load_certificate(directory / CSCA_CERT_FILE)
+    alg = "ES256" if alg_for_key(csca.public_key()) == ES256 else "PS256"
+    label = f"dcc-dsc-{secrets.token_hex(6)}"
+    return generate_token_key(open_token(settings), alg, label, rsa_bits=rsa_bits), label
 
 
 def _last_expiry(settings: Settings) -> dict[str, int] | None:

@@ -45,7 +45,8 @@ _SPKI: Final = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPu
 class SigningKeys:
     """A usable DSC private key with its certificate and what signers need to know about it."""
 
-    private_key: PrivateKey = field(repr=False)
+    private_key: PrivateKey | None = field(repr=False)
+    """None for a DSC whose key stays in a PKCS#11 token."""
     certificate: x509.Certificate
     csca: x509.Certificate | None
     kid: bytes
@@ -233,7 +234,7 @@ def load_signing_keys(
     now: datetime | None = None,
     required_cert_types: Collection[CertType] = (),
     cert_file: str = DSC_CERT_FILE,
-    key_file: str = DSC_KEY_FILE,
+    key_file: str | None = DSC_KEY_FILE,
 ) -> SigningKeys:
     """Load ``dsc.key`` and ``dsc.pem`` (and ``csca.pem`` if present) from ``directory``.
 
@@ -241,7 +242,8 @@ def load_signing_keys(
     and certificate belong together, the DSC (and CSCA) validity at ``now`` (aware; default:
     the current time), the subject country, the chain to ``csca.pem``, and that the DSC's
     extended key usage covers ``required_cert_types``. ``cert_file``/``key_file`` name
-    another DSC of the directory (a rotated one, see :mod:`keys.manifest`). Raises one
+    another DSC of the directory (a rotated one, see :mod:`keys.manifest`); ``key_file=None``
+    checks the certificate alone (its key is in a PKCS#11 token). Raises one
     :class:`KeyMaterialError` with a distinct ``code`` for the first failure (see the
     module docstring).
     """
@@ -249,15 +251,18 @@ def load_signing_keys(
         raise ValueError("now must be timezone-aware")
     moment = now or datetime.now(UTC)
     hint = f"; run `dcc keys init --dir {directory}` to create a test CSCA and DSC"
-    cert_path, key_path = directory / cert_file, directory / key_file
+    cert_path = directory / cert_file
+    key_path = directory / key_file if key_file is not None else None
     for path in (cert_path, key_path):
-        if not path.exists():
+        if path is not None and not path.exists():
             raise KeyMaterialError(
                 f"{path} does not exist{hint}", code="key_file_missing", path=str(path)
             )
     cert = _parse_certificate(_read(cert_path, missing_hint=hint), cert_path)
-    key = _load_private_key(key_path, passphrase, hint)
-    _check_pair(key, cert, key_path, cert_path)
+    key = None
+    if key_path is not None:
+        key = _load_private_key(key_path, passphrase, hint)
+        _check_pair(key, cert, key_path, cert_path)
     _check_validity(cert, moment, "DSC", cert_path)
     country = _country(cert, cert_path)
     csca_path = directory / CSCA_CERT_FILE
@@ -279,7 +284,7 @@ def load_signing_keys(
         certificate=cert,
         csca=csca,
         kid=compute_kid(cert),
-        alg=alg_for_key(key),
+        alg=alg_for_key(key if key is not None else cert.public_key()),
         country=country,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,

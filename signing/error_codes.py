@@ -29,6 +29,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "signing_failed",
             "signer_unavailable",
             "signing_key_unavailable",
+            "hsm_unavailable",
             "signer_pool_empty",
             "signer_pool_timeout",
             "cbor_invalid",
