@@ -265,3 +265,17 @@ async def test_a_scoped_account_signs_with_its_scopes_dsc(
         "/v1/certificates", json=make_request(), headers=service.auth(service.pharmacist_key)
     )
     assert other.status_code == 201
+
+
+async def test_readiness_says_when_no_key_is_active(
+    start_service: ServiceFactory, own_keys: Path
+) -> None:
+    service = await start_service({"keys_dir": own_keys})
+    assert (await service.client.get("/readyz")).status_code == 200
+    retire_dsc(own_keys, read_manifest(own_keys).dscs[0].kid)
+
+    async def not_ready() -> bool:
+        response = await service.client.get("/readyz")
+        return response.status_code == 503 and response.json()["checks"]["keys"] is False
+
+    await async_wait_until(not_ready, what="/readyz 503 once no DSC is active")
