@@ -140,6 +140,7 @@ def follow_active_key(issuer: Issuer, ring: KeyRing, scope: str | None = None) -
 
 async def keep_keys_fresh(ring: KeyRing) -> None:
     """Refresh ``ring`` every second and at each foreseen transition (a lifespan task)."""
+    reported: set[str] = set()
     while True:
         delay = ring.seconds_to_next_change()
         await asyncio.sleep(max(0.001, min(KEYRING_REFRESH_SECONDS, delay or 1e9)))
@@ -149,6 +150,12 @@ async def keep_keys_fresh(ring: KeyRing) -> None:
                 _LOGGER.info("signing keys changed: %s", states)
         except DccError as error:
             _LOGGER.error("signing keys not refreshed: %s", error)
+        failed = {f"{kid}: {error}" for kid, error in ring.load_errors.items()}
+        for line in sorted(failed - reported):
+            _LOGGER.error(
+                "a DSC that should sign cannot be loaded (retried every second): %s", line
+            )
+        reported = failed
 
 
 LAST_EXPIRY_SECONDS: Final = 60.0

@@ -22,7 +22,7 @@ from keys.eku import CertType
 from keys.lifecycle import DscStatus, KeyState, key_states, load_manifest_certificates
 from keys.load import SigningKeys, load_signing_keys
 from keys.manifest import DscRecord, KeyManifest, read_manifest
-from signing.errors import ConfigError, KeyMaterialError
+from signing.errors import ConfigError, DccError, KeyMaterialError
 from signing.pool import SignerPool
 
 __all__ = ["ActiveKey", "KeyRing"]
@@ -66,8 +66,14 @@ class KeyRing:
         self._statuses: list[DscStatus] = []
         self._active: dict[str | None, ActiveKey] = {}
         self._listeners: list[Callable[[KeyRing], None]] = []
+        self.load_errors: dict[str, DccError] = {}
+        """The DSCs that should sign (pending or active) but could not be loaded, by kid."""
         self.refresh(force=True)
         if None not in self._active:
+            for status in self._statuses:
+                failed = self.load_errors.get(status.record.kid)
+                if status.state is KeyState.ACTIVE and status.record.scope is None and failed:
+                    raise failed
             raise KeyMaterialError(self._no_active_message(), code="no_active_key")
 
     def _load_file_keys(self, record: DscRecord) -> SigningKeys:
@@ -106,7 +112,10 @@ class KeyRing:
         """Re-read the manifest and re-evaluate states; True when what is used changed.
 
         Keys of new pending/active DSCs are loaded here (outside any request). A DSC that
-        cannot be loaded keeps the previous state of the ring and raises its error.
+        cannot be loaded (a wrong passphrase, an absent token) is left out, its error kept in
+        :attr:`load_errors` and tried again at the next refresh: if it is the one that should
+        be active, its scope has no active key meanwhile (nothing signs with a superseded
+        key).
         """
         with self._lock:
             changed = self._refresh(force)
@@ -131,17 +140,22 @@ class KeyRing:
             max_validity_seconds=self._max_validity,
             last_expiry=self._last_expiry,
         )
+        errors: dict[str, DccError] = {}
         for status in statuses:
             kid = status.record.kid
             if status.state in (KeyState.PENDING, KeyState.ACTIVE) and kid not in self._loaded:
-                keys = self._load_keys(status.record)
-                self._loaded[kid] = ActiveKey(
-                    status.record, keys, self._make_pool(status.record, keys)
-                )
+                try:
+                    keys = self._load_keys(status.record)
+                    pool = self._make_pool(status.record, keys)
+                except DccError as error:  # this DSC cannot sign here; the others still can
+                    errors[kid] = error
+                    continue
+                self._loaded[kid] = ActiveKey(status.record, keys, pool)
+        self.load_errors = errors
         active = {
             status.record.scope: self._loaded[status.record.kid]
             for status in statuses
-            if status.state is KeyState.ACTIVE
+            if status.state is KeyState.ACTIVE and status.record.kid in self._loaded
         }
         keep = {s.record.kid for s in statuses if s.state in (KeyState.PENDING, KeyState.ACTIVE)}
         self._loaded = {kid: key for kid, key in self._loaded.items() if kid in keep}

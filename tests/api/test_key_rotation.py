@@ -279,3 +279,22 @@ async def test_readiness_says_when_no_key_is_active(
         return response.status_code == 503 and response.json()["checks"]["keys"] is False
 
     await async_wait_until(not_ready, what="/readyz 503 once no DSC is active")
+
+
+async def test_a_rotated_key_that_cannot_load_signs_nothing_and_is_reported(
+    start_service: ServiceFactory, own_keys: Path, make_request: Any
+) -> None:
+    service = await start_service({"keys_dir": own_keys})
+    rotated = rotate_dsc(own_keys, activates_at=datetime.now(UTC)).record
+    (own_keys / str(rotated.key_file)).write_text("not a key")
+    ring = service.resources.runtime.keyring
+
+    async def refused() -> bool:
+        response = await service.client.post(
+            "/v1/certificates", json=make_request(), headers=service.auth()
+        )
+        return response.status_code == 503
+
+    await async_wait_until(refused, what="503 while the DSC that should sign cannot load")
+    assert ring.load_errors[rotated.kid].code == "key_file_invalid"
+    assert await _published(service, rotated.kid)
