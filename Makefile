@@ -33,6 +33,8 @@ $(DEV_STAMP): $(RUN_STAMP)
 # Installed only when missing.
 SYSTEM_PACKAGES := redis-server chromium wrk curl  # each package installs the command of its name
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# SoftHSM2: the PKCS#11 token of the HSM tests (tests/signing/test_pkcs11.py and others).
+SOFTHSM_MODULE := /usr/lib/softhsm/libsofthsm2.so
 
 system-deps:
 	@missing=""; \
@@ -40,6 +42,7 @@ system-deps:
 	  command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	test -f $(FONT) || missing="$$missing fonts-dejavu-core"; \
+	test -f $(SOFTHSM_MODULE) || missing="$$missing softhsm2"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \

@@ -72,13 +72,17 @@ class Account:
     kind: Kind = "pharmacy"
     member: str | None = None
     member_role: MemberRole | None = None
+    scope: str | None = None
+    """The key scope it signs in (None: the default DSC), see ``dcc keys rotate --scope``."""
 
 
 def account_of(record: AccountRecord) -> Account:
     """The API's view of a stored account."""
     limit = record.rate
     rate = None if limit is None else Rate(limit.count, float(limit.period), limit.burst)
-    return Account(record.id, record.name, record.role, record.status, rate, record.kind)
+    return Account(
+        record.id, record.name, record.role, record.status, rate, record.kind, scope=record.scope
+    )
 
 
 def rate_limit_of(rate: Rate | None) -> RateLimit | None:

@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from api.accounts import AccountDirectory
 from api.audit import AuditTrail
 from api.issue_queue import IssueQueue
+from api.keyring import follow_active_key, keep_keys_fresh, open_keyring, track_last_expiry
 from api.metrics import Metrics
 from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
@@ -40,12 +41,11 @@ from api.work_limits import new_image_decode_limiter
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
-from keys.eku import CertType
-from keys.load import SigningKeys, load_signing_keys
+from keys.load import SigningKeys
+from keys.ring import KeyRing
+from keys.signed_list import TrustListSigner
 from keys.trust_list import export_trust_list
-from signing.errors import ConfigError
 from signing.pool import SignerPool, WaitObserver
-from signing.signer import LocalSigner
 from store import Store
 from store.errors import StoreUnavailable
 from verifier import TrustStore, load_revocation_lists
@@ -79,16 +79,44 @@ _LOGGER = logging.getLogger("dcc.api")
 _T = TypeVar("_T")
 _Args = TypeVarTuple("_Args")
 
-TEST_ONLY: Final[tuple[CertType, ...]] = ("test",)
-
 
 @dataclass(frozen=True)
 class IssuingRuntime:
-    """What issuing needs at run time: the loaded keys, the signer pool and the issuer."""
+    """What issuing needs at run time: the key ring (active keys, pools) and the issuer."""
 
-    keys: SigningKeys
-    pool: SignerPool
+    keyring: KeyRing
     issuer: Issuer
+    scoped: dict[str, Issuer] = field(default_factory=dict)
+
+    def issuer_for(self, scope: str | None) -> Issuer:
+        """The issuer of ``scope``'s accounts: it signs with the scope's active DSC (a 503
+        for every certificate while the scope has none); None is the default scope."""
+        if scope is None:
+            return self.issuer
+        issuer = self.scoped.get(scope)
+        if issuer is None:
+            base = self.issuer
+            issuer = Issuer(
+                base.config,
+                pool=base.pool,
+                devices=base.devices,
+                not_after=base.not_after,
+                clock=base.clock,
+            )
+            follow_active_key(issuer, self.keyring, scope)
+            self.keyring.add_listener(lambda ring: follow_active_key(issuer, ring, scope))
+            self.scoped[scope] = issuer
+        return issuer
+
+    @property
+    def keys(self) -> SigningKeys:
+        """The active DSC of the default scope (its certificate, kid, validity)."""
+        return self.keyring.default().keys
+
+    @property
+    def pool(self) -> SignerPool:
+        """The signer pool of the default scope's active DSC."""
+        return self.keyring.default().pool
 
 
 def load_devices(settings: Settings) -> DeviceRegistry:
@@ -109,31 +137,23 @@ def build_issuing_runtime(
     clock: Callable[[], datetime] | None = None,
     observer: WaitObserver | None = None,
 ) -> IssuingRuntime:
-    """Load and check the keys, then build the pool and the issuer (raises DccError)."""
+    """Load and check the keys, then build the pools and the issuer (raises DccError).
+
+    The issuer signs with the default scope's active DSC; when the key ring switches
+    keys (:meth:`KeyRing.refresh`), the issuer follows.
+    """
     now = clock or (lambda: datetime.now(UTC))
-    keys = load_signing_keys(
-        settings.keys_dir,
-        passphrase=settings.key_passphrase,
-        now=now(),
-        required_cert_types=TEST_ONLY,
-    )
-    if keys.country != settings.country:
-        raise ConfigError(
-            f"DCC_COUNTRY is {settings.country} but the signing certificate (DSC) in "
-            f"{settings.keys_dir} is for {keys.country}: set DCC_COUNTRY={keys.country} or "
-            f"create keys with `dcc keys init --country {settings.country}`",
-            code="country_mismatch",
-        )
-    signers = [LocalSigner(keys.private_key, keys.kid) for _ in range(settings.signer_slots)]
-    pool = SignerPool(signers, acquire_timeout=settings.signer_timeout, observer=observer)
+    keyring = open_keyring(settings, clock=now, observer=observer)
+    active = keyring.default()
     issuer = Issuer(
         settings.issuer_config(),
-        pool=pool,
+        pool=active.pool,
         devices=load_devices(settings),
-        not_after=keys.not_after,
+        not_after=active.keys.not_after,
         clock=now,
     )
-    return IssuingRuntime(keys=keys, pool=pool, issuer=issuer)
+    keyring.add_listener(lambda ring: follow_active_key(issuer, ring))
+    return IssuingRuntime(keyring=keyring, issuer=issuer)
 
 
 @dataclass(eq=False)
@@ -168,6 +188,18 @@ class Resources:
     """The OpenID provider when ``DCC_OIDC_ISSUER`` is set (logins, access tokens)."""
     image_decodes: anyio.CapacityLimiter = field(default_factory=new_image_decode_limiter)
     render_slots: RenderSlots = field(default_factory=RenderSlots)
+    trust_list_signer: TrustListSigner | None = None
+    trust_list_cose: bytes | None = None
+    scoped_queues: dict[str, IssueQueue] = field(default_factory=dict)
+
+    def queue_for(self, scope: str | None) -> IssueQueue:
+        """The issue queue of ``scope``'s accounts (the default queue for None)."""
+        if scope is None:
+            return self.issue_queue
+        queue = self.scoped_queues.get(scope)
+        if queue is None:
+            queue = self.scoped_queues[scope] = IssueQueue(self.runtime.issuer_for(scope))
+        return queue
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -276,7 +308,6 @@ async def open_resources(
             "no API accounts in %s: issuing is refused until `dcc accounts add` creates one",
             store.shown_url,
         )
-    certificate = runtime.keys.certificate
     redis = create_redis_client(settings.redis_url) if settings.redis_url else None
     if issue_limiter is None:
         issue_limiter = build_limiter(
@@ -298,14 +329,16 @@ async def open_resources(
     metrics.track_limiter("verify", verify_limiter)
     if audit is None:
         audit = AuditTrail.to_file(settings.audit_file) if settings.audit_file else None
-    return Resources(
+    keyring = runtime.keyring
+    published = keyring.published()
+    resources = Resources(
         settings=settings,
         runtime=runtime,
         issue_queue=IssueQueue(runtime.issuer),
         store=store,
         accounts=accounts,
-        trust=TrustStore.from_certificates([certificate]),
-        trust_list_json=orjson.dumps(export_trust_list([certificate])),
+        trust=TrustStore.from_certificates(published),
+        trust_list_json=orjson.dumps(export_trust_list(published)),
         issue_limiter=issue_limiter,
         verify_limiter=verify_limiter,
         redis=redis,
@@ -332,3 +365,36 @@ async def open_resources(
             on_build=metrics.observe_revocation_list,
         ),
     )
+    resources.trust_list_signer = TrustListSigner.from_directory(
+        settings.keys_dir, settings.key_passphrase
+    )
+    publish_keys(resources, keyring)
+    keyring.add_listener(lambda ring: publish_keys(resources, ring))
+    resources.background.append(asyncio.create_task(keep_keys_fresh(keyring)))
+    resources.background.append(asyncio.create_task(keep_trust_list_signed(resources)))
+    resources.background.append(asyncio.create_task(track_last_expiry(store, keyring)))
+    return resources
+
+
+async def keep_trust_list_signed(resources: Resources) -> None:
+    """Sign the trust list again every quarter of its validity (a lifespan task), so the
+    signed list a verifier fetches is never near its expiry."""
+    while True:
+        await asyncio.sleep(resources.settings.trust_list_validity.total_seconds() / 4)
+        publish_keys(resources, resources.runtime.keyring)
+
+
+def publish_keys(resources: Resources, ring: KeyRing) -> None:
+    """After a key change: the trust list (plain, and signed by the CSCA when this replica
+    holds its key) and the verifier's trust store hold every DSC that may still have valid
+    certificates; metrics follow the active pool."""
+    published = ring.published()
+    resources.trust = TrustStore.from_certificates(published)
+    resources.trust_list_json = orjson.dumps(export_trust_list(published))
+    signer = resources.trust_list_signer
+    if signer is not None:
+        validity = resources.settings.trust_list_validity
+        resources.trust_list_cose = signer.sign(published, now=resources.clock(), validity=validity)
+    active = ring.active(None)
+    if active is not None:
+        resources.metrics.track_pool(active.pool)

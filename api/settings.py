@@ -77,6 +77,11 @@ class Settings:
     # Destination rules: rule files (EU gateway format) added to the packaged LU rules.
     rules_dir: Path | None = None
     oidc: OidcSettings | None = None
+    trust_list_validity: timedelta = timedelta(hours=48)
+    pkcs11_module: Path | None = None
+    pkcs11_token: str = "dcc"  # noqa: S105 - a token label, not a secret
+    pkcs11_pin: str | None = field(default=None, repr=False)
+    pkcs11_pin_file: Path | None = None
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -129,6 +134,13 @@ class Settings:
             revocation_lists=reader.get(
                 "REVOCATION_LISTS", _revocation_list_paths, cls.revocation_lists
             ),
+            trust_list_validity=reader.get(
+                "TRUST_LIST_VALIDITY_HOURS", _hours, cls.trust_list_validity
+            ),
+            pkcs11_module=reader.get("PKCS11_MODULE", Path, None),
+            pkcs11_token=reader.text("PKCS11_TOKEN") or cls.pkcs11_token,
+            pkcs11_pin=reader.text("PKCS11_PIN") or None,
+            pkcs11_pin_file=reader.get("PKCS11_PIN_FILE", Path, None),
         )
         reader.raise_problems()
         return settings

@@ -69,6 +69,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _rate_arguments(set_rate, None)
     set_rate.set_defaults(handler=run_set_rate)
 
+    set_scope = actions.add_parser(
+        "set-scope", help="bind an account to a key scope (it signs with that scope's DSC)"
+    )
+    set_scope.add_argument("id", help="the account id")
+    set_scope.add_argument("scope", help="a scope of `dcc keys rotate --scope`, or 'default'")
+    set_scope.set_defaults(handler=run_set_scope)
+
     for name, status, text in (
         ("disable", "disabled", "refuse the account's keys until it is enabled again"),
         ("enable", "active", "let a disabled account issue again"),
@@ -137,7 +144,8 @@ def _now() -> int:
 def _describe(record: AccountRecord) -> str:
     account = account_of(record)
     quota = rate_text(account.rate) if account.rate is not None else "role default"
-    return f"{record.id}  {record.role:<10}  {record.status:<8}  {quota:<14}  {record.name}"
+    line = f"{record.id}  {record.role:<10}  {record.status:<8}  {quota:<14}  {record.name}"
+    return line if record.scope is None else f"{line}  (scope {record.scope})"
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -170,6 +178,16 @@ def run_set_rate(args: argparse.Namespace) -> int:
     account = account_of(record)
     quota = rate_text(account.rate) if account.rate is not None else "its role's"
     print(f"account {account.name!r} (id {account.id}) now has issuance quota {quota}")
+    return 0
+
+
+def run_set_scope(args: argparse.Namespace) -> int:
+    from keys.manifest import check_scope
+
+    scope = None if args.scope == "default" else check_scope(args.scope)
+    record = _with_store(lambda store: store.accounts.set_scope(args.id, scope, now=_now()))
+    where = f"scope {scope!r}" if scope is not None else "the default scope"
+    print(f"account {record.name!r} (id {record.id}) now signs with the active DSC of {where}")
     return 0
 
 

@@ -22,6 +22,7 @@ from api.runtime import build_issuing_runtime
 from api.settings import Settings
 from cli.db import with_store
 from issuer.render.qr import render_png, render_svg
+from keys.lifecycle import directory_states
 from keys.load import load_signing_keys
 from keys.trust_list import export_trust_list
 from signing.errors import DccError, RequestInvalid
@@ -134,7 +135,11 @@ def run_issue(args: argparse.Namespace) -> int:
 
 def run_trust_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    keys = load_signing_keys(settings.keys_dir, passphrase=settings.key_passphrase)
-    json.dump(export_trust_list([keys.certificate]), sys.stdout, indent=2)
+    validity = max(settings.validity_rat, settings.validity_naat)
+    states = directory_states(settings.keys_dir, max_validity_seconds=int(validity.total_seconds()))
+    published = [status.certificate for status in states if status.published]
+    if not published:
+        load_signing_keys(settings.keys_dir)  # no keys at all: key_file_missing and its hint
+    json.dump(export_trust_list(published), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -160,6 +160,7 @@ class Issuer:
         self.pool = pool
         self.devices = devices
         self.not_after = not_after
+        self.clock = clock
         self._clock = clock
         self._uvci = UvciGenerator(config.country)  # raises ConfigError for a bad country
         self._validity = dict(config.validity)

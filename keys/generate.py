@@ -21,9 +21,10 @@ from cryptography.x509.oid import NameOID
 
 from keys.eku import OID_FOR_TYPE, CertType
 from keys.files import write_atomically
-from keys.kid import compute_kid
+from keys.kid import compute_kid, kid_b64
 from keys.layout import CSCA_CERT_FILE, CSCA_KEY_FILE, DSC_CERT_FILE, DSC_KEY_FILE
-from signing.algorithms import PrivateKey
+from keys.manifest import DscRecord, KeyManifest, write_manifest
+from signing.algorithms import PrivateKey, PublicKey
 from signing.errors import KeyMaterialError
 
 __all__ = [
@@ -33,7 +34,11 @@ __all__ = [
     "RSA_KEY_SIZES",
     "SUPPORTED_ALGS",
     "GeneratedKeys",
+    "build_dsc",
+    "dsc_name",
     "generate_keys",
+    "new_private_key",
+    "private_pem",
 ]
 
 SUPPORTED_ALGS: Final = ("ES256", "PS256")
@@ -96,7 +101,7 @@ def _validate(
         )
 
 
-def _new_key(alg: str, rsa_bits: int) -> PrivateKey:
+def new_private_key(alg: str, rsa_bits: int) -> PrivateKey:
     if alg == "ES256":
         return ec.generate_private_key(ec.SECP256R1())
     return rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=rsa_bits)
@@ -110,14 +115,25 @@ def _add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years, day=28)
 
 
-def _name(common_name: str, organisation: str, country: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-        ]
-    )
+def _name(common_name: str, organisation: str, country: str, unit: str | None = None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+    ]
+    if unit is not None:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
+    return x509.Name(attributes)
+
+
+def dsc_name(csca: x509.Certificate, scope: str | None) -> x509.Name:
+    """The subject of a new DSC under ``csca``: its organisation and country, ``OU=scope``."""
+    organisation = csca.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    country = csca.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    org = str(organisation[0].value) if organisation else "dcc-service test"
+    code = str(country[0].value) if country else "LU"
+    unit = f"scope {scope}" if scope is not None else None
+    return _name(f"{code} DSC TEST (dcc-service)", org, code, unit)
 
 
 def _key_usage(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
@@ -151,30 +167,34 @@ def _build_csca(key: PrivateKey, name: x509.Name, now: datetime) -> x509.Certifi
     )
 
 
-def _build_dsc(
-    key: PrivateKey,
+def build_dsc(
+    public_key: PublicKey,
     name: x509.Name,
     csca: x509.Certificate,
     csca_key: PrivateKey,
     now: datetime,
     cert_types: Sequence[CertType],
 ) -> x509.Certificate:
-    """DSC signed by the CSCA: digitalSignature, AKI = CSCA SKI, SKI, DCC EKU, 2 years."""
+    """DSC signed by the CSCA: digitalSignature, AKI = CSCA SKI, SKI, DCC EKU, 2 years.
+
+    ``public_key`` is the DSC's (its private key may live in a PKCS#11 token); the DSC is
+    valid from ``now`` and never beyond the CSCA.
+    """
     csca_ski = csca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(csca.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
-        .not_valid_after(_add_years(now, DSC_VALIDITY_YEARS))
+        .not_valid_after(min(_add_years(now, DSC_VALIDITY_YEARS), csca.not_valid_after_utc))
         .add_extension(_key_usage(digital_signature=True), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(csca_ski),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     oids = list(dict.fromkeys(OID_FOR_TYPE[t] for t in cert_types))
     if oids:
@@ -182,7 +202,7 @@ def _build_dsc(
     return builder.sign(csca_key, hashes.SHA256())
 
 
-def _private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
+def private_pem(key: PrivateKey, passphrase: bytes | None) -> bytes:
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase)
         if passphrase is not None
@@ -207,7 +227,8 @@ def generate_keys(
 ) -> GeneratedKeys:
     """Create a CSCA and a DSC in ``directory``; return the file paths and the DSC's kid.
 
-    Writes ``csca.pem``, ``csca.key``, ``dsc.pem`` and ``dsc.key`` (the directory is created
+    Writes ``csca.pem``, ``csca.key``, ``dsc.pem``, ``dsc.key`` and the manifest ``keys.json``
+    naming the DSC active from ``now`` (the directory is created
     with mode 0700 if missing; keys get 0600, certificates 0644).
 
     ES256 uses P-256 keys; PS256 uses RSA keys of ``rsa_bits`` (2048 by default, or 3072;
@@ -235,18 +256,26 @@ def generate_keys(
                 code="keys_exist",
                 paths=existing,
             )
-        csca_key = _new_key(alg, rsa_bits)
+        csca_key = new_private_key(alg, rsa_bits)
         csca = _build_csca(
             csca_key, _name(f"{country} CSCA TEST (dcc-service)", organisation, country), start
         )
-        dsc_key = _new_key(alg, rsa_bits)
-        dsc_name = _name(f"{country} DSC TEST (dcc-service)", organisation, country)
-        dsc = _build_dsc(dsc_key, dsc_name, csca, csca_key, start, cert_types)
-        write_atomically(paths[CSCA_KEY_FILE], _private_pem(csca_key, passphrase), 0o600)
-        write_atomically(paths[DSC_KEY_FILE], _private_pem(dsc_key, passphrase), 0o600)
+        dsc_key = new_private_key(alg, rsa_bits)
+        subject = _name(f"{country} DSC TEST (dcc-service)", organisation, country)
+        dsc = build_dsc(dsc_key.public_key(), subject, csca, csca_key, start, cert_types)
+        write_atomically(paths[CSCA_KEY_FILE], private_pem(csca_key, passphrase), 0o600)
+        write_atomically(paths[DSC_KEY_FILE], private_pem(dsc_key, passphrase), 0o600)
         pem = serialization.Encoding.PEM
         write_atomically(paths[CSCA_CERT_FILE], csca.public_bytes(pem), 0o644)
         write_atomically(paths[DSC_CERT_FILE], dsc.public_bytes(pem), 0o644)
+        first = DscRecord(
+            kid=kid_b64(compute_kid(dsc)),
+            cert_file=DSC_CERT_FILE,
+            key_file=DSC_KEY_FILE,
+            activates_at=int(start.timestamp()),
+            created_at=int(start.timestamp()),
+        )
+        write_manifest(directory, KeyManifest((first,)))
     except OSError as exc:
         raise KeyMaterialError(
             f"cannot write keys to {directory}: {exc.strerror or exc}",

@@ -34,7 +34,7 @@ from keys.layout import CSCA_CERT_FILE, DSC_CERT_FILE, DSC_KEY_FILE, MAX_KEY_FIL
 from signing.algorithms import PrivateKey, alg_for_key
 from signing.errors import KeyMaterialError, SignatureError
 
-__all__ = ["SigningKeys", "load_certificate", "load_signing_keys"]
+__all__ = ["SigningKeys", "load_certificate", "load_private_key", "load_signing_keys"]
 
 _PEM_MARKER: Final = b"-----BEGIN"
 _ENCRYPTED_MARKERS: Final = (b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"Proc-Type: 4,ENCRYPTED")
@@ -45,7 +45,8 @@ _SPKI: Final = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPu
 class SigningKeys:
     """A usable DSC private key with its certificate and what signers need to know about it."""
 
-    private_key: PrivateKey = field(repr=False)
+    private_key: PrivateKey | None = field(repr=False)
+    """None for a DSC whose key stays in a PKCS#11 token."""
     certificate: x509.Certificate
     csca: x509.Certificate | None
     kid: bytes
@@ -157,6 +158,11 @@ def _load_private_key(path: Path, passphrase: bytes | None, hint: str) -> Privat
     return key
 
 
+def load_private_key(path: Path, passphrase: bytes | None) -> PrivateKey:
+    """Load a PEM private key (the CSCA's, for ``dcc keys rotate``); KeyMaterialError if not."""
+    return _load_private_key(path, passphrase, "")
+
+
 def _check_pair(key: PrivateKey, cert: x509.Certificate, key_path: Path, cert_path: Path) -> None:
     try:
         matches = key.public_key().public_bytes(*_SPKI) == cert.public_key().public_bytes(*_SPKI)
@@ -227,28 +233,36 @@ def load_signing_keys(
     passphrase: bytes | None = None,
     now: datetime | None = None,
     required_cert_types: Collection[CertType] = (),
+    cert_file: str = DSC_CERT_FILE,
+    key_file: str | None = DSC_KEY_FILE,
 ) -> SigningKeys:
     """Load ``dsc.key`` and ``dsc.pem`` (and ``csca.pem`` if present) from ``directory``.
 
     Checks, in order: both files exist and parse, the passphrase, the key type, that key
     and certificate belong together, the DSC (and CSCA) validity at ``now`` (aware; default:
     the current time), the subject country, the chain to ``csca.pem``, and that the DSC's
-    extended key usage covers ``required_cert_types``. Raises one :class:`KeyMaterialError`
-    with a distinct ``code`` for the first failure (see the module docstring).
+    extended key usage covers ``required_cert_types``. ``cert_file``/``key_file`` name
+    another DSC of the directory (a rotated one, see :mod:`keys.manifest`); ``key_file=None``
+    checks the certificate alone (its key is in a PKCS#11 token). Raises one
+    :class:`KeyMaterialError` with a distinct ``code`` for the first failure (see the
+    module docstring).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     moment = now or datetime.now(UTC)
     hint = f"; run `dcc keys init --dir {directory}` to create a test CSCA and DSC"
-    cert_path, key_path = directory / DSC_CERT_FILE, directory / DSC_KEY_FILE
+    cert_path = directory / cert_file
+    key_path = directory / key_file if key_file is not None else None
     for path in (cert_path, key_path):
-        if not path.exists():
+        if path is not None and not path.exists():
             raise KeyMaterialError(
                 f"{path} does not exist{hint}", code="key_file_missing", path=str(path)
             )
     cert = _parse_certificate(_read(cert_path, missing_hint=hint), cert_path)
-    key = _load_private_key(key_path, passphrase, hint)
-    _check_pair(key, cert, key_path, cert_path)
+    key = None
+    if key_path is not None:
+        key = _load_private_key(key_path, passphrase, hint)
+        _check_pair(key, cert, key_path, cert_path)
     _check_validity(cert, moment, "DSC", cert_path)
     country = _country(cert, cert_path)
     csca_path = directory / CSCA_CERT_FILE
@@ -270,7 +284,7 @@ def load_signing_keys(
         certificate=cert,
         csca=csca,
         kid=compute_kid(cert),
-        alg=alg_for_key(key),
+        alg=alg_for_key(key if key is not None else cert.public_key()),
         country=country,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,

@@ -1,8 +1,10 @@
 """``make bench``: every benchmark, each printing its table of medians and ratios.
 
-By default the in-process benches run (1 issue, 2 verify, 3 QR PNG); ``--http`` adds the
+By default the in-process benches run (1 issue, 2 verify, 3 QR PNG, 7 issue with the
+SoftHSM2 signer vs the file signer); ``--http`` adds the
 HTTP ones (4 single issue through ``dcc serve`` vs a bare endpoint, in-process and Redis
-limiting; 5 batch throughput and single-request p99 under batches), which start their own
+limiting; 5 batch throughput and single-request p99 under batches; 6 the issuance
+register's cost against the code before it), which start their own
 servers on free loopback ports and stop them again. ``--only`` picks benches by number.
 The output is markdown (``--out`` also writes it to a file); targets are recorded, never
 enforced: the exit code is 0 unless a bench could not run.
@@ -22,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from loadtests import bench_issue, bench_qr, bench_verify
+from loadtests import bench_hsm, bench_issue, bench_qr, bench_verify
 from loadtests.timing import DEFAULT_BATCH_SECONDS
 
 __all__ = ["machine_summary", "main"]
 
-IN_PROCESS: Final = (1, 2, 3)
+IN_PROCESS: Final = (1, 2, 3, 7)
 HTTP: Final = (4, 5, 6)
 
 
@@ -54,6 +56,7 @@ def _in_process(number: int, duration: float | None, batch_seconds: float) -> tu
         1: (bench_issue.TITLE, bench_issue.run),
         2: (bench_verify.TITLE, bench_verify.run),
         3: (bench_qr.TITLE, bench_qr.run),
+        7: (bench_hsm.TITLE, bench_hsm.run),
     }
     title, runner = runners[number]
     table, ok, _ = runner(duration=duration, batch_seconds=batch_seconds)

@@ -28,6 +28,8 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "signature_malformed",
             "signing_failed",
             "signer_unavailable",
+            "signing_key_unavailable",
+            "hsm_unavailable",
             "signer_pool_empty",
             "signer_pool_timeout",
             "cbor_invalid",
@@ -92,6 +94,14 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "passphrase_invalid",
             "rsa_bits_unsupported",
             "trust_list_invalid",
+            "trust_list_expired",
+            "trust_list_signature_invalid",
+            # keys/ lifecycle (manifest, rotate, retire, revoke, the key ring)
+            "dsc_unknown",
+            "manifest_invalid",
+            "no_active_key",
+            "pkcs11_not_configured",
+            "scope_invalid",
         }
     ),
     # issuer/: the issue request's field errors, UVCI, rendering
@@ -166,7 +176,8 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "trust_file_unreadable",
             "trust_list_key_invalid",
             "trust_list_key_missing",
-            "trust_list_signature_invalid",
+            # trust_list_signature_invalid: in the key-material group (one meaning: a trust
+            # list's signature does not verify, ours signed by the CSCA or a publisher's)
             "internal_error",
         }
     ),

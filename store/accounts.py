@@ -105,6 +105,7 @@ class AccountRecord:
     updated_at: int
     keys: tuple[KeyRecord, ...] = ()
     kind: Kind = "pharmacy"
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,11 @@ class Accounts:
         """Give the account its own issuance quota, or its role's again with None."""
         return await self._change(account_id, now, _rate_columns(rate))
 
+    async def set_scope(self, account_id: str, scope: str | None, *, now: int) -> AccountRecord:
+        """Bind the account to a key scope (it signs with that scope's active DSC), or to the
+        default DSC again with None. The scope name is checked by the caller."""
+        return await self._change(account_id, now, {"scope": scope})
+
     async def set_status(self, account_id: str, status: Status, *, now: int) -> AccountRecord:
         """Enable, disable or remove the account (its keys stop working unless active)."""
         if status not in STATUSES:
@@ -355,6 +361,7 @@ async def _read(conn: AsyncConnection, where: object) -> list[AccountRecord]:
             updated_at=row.updated_at,
             keys=tuple(keys[row.id]),
             kind=row.kind or _default_kind(row.role),
+            scope=row.scope,
         )
         for row in rows
     ]

@@ -120,3 +120,12 @@ class Register:
             query = query.where(ISSUANCE_REGISTER.c.account_id == account_id)
         async with unavailable_on_error("register read"), self._engine.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
+
+    async def last_expiry_by_kid(self) -> dict[str, int]:
+        """The latest ``expires_at`` of the certificates of each kid (``dcc keys list``, and
+        what keeps a retiring DSC in the trust list)."""
+        column = ISSUANCE_REGISTER.c.kid
+        query = select(column, func.max(ISSUANCE_REGISTER.c.expires_at)).group_by(column)
+        async with unavailable_on_error("register read"), self._engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {str(kid): int(expiry) for kid, expiry in rows}

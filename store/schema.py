@@ -5,8 +5,8 @@ same way in PostgreSQL and SQLite. Nothing here ever holds a name or a date of b
 
 - ``accounts``: who may issue (``role``), whether they may now (``status``), and their own
   quota when they have one (``rate_count`` per ``rate_period`` seconds, burst
-  ``rate_burst``). An account IS an organisation; ``kind`` says which (pharmacy, lab,
-  test centre).
+  ``rate_burst``), and the key scope it signs in (``scope``; NULL: the default DSC). An
+  account IS an organisation; ``kind`` says which (pharmacy, lab, test centre).
 - ``members``: the people of an organisation (named logins), by the identity provider's
   opaque subject id, with an optional professional register number, a role and a status.
 - ``login_states``: OpenID Connect logins in progress (hash of the state, nonce, PKCE
@@ -75,6 +75,7 @@ ACCOUNTS: Final = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("kind", String(20)),
+    Column("scope", String(40)),
 )
 
 API_KEYS: Final = Table(

@@ -131,7 +131,7 @@ async def _issue_one(
     metrics = resources.metrics
     started = time.perf_counter()
     try:
-        issued = await resources.issue_queue.issue(payload)
+        issued = await resources.queue_for(account.scope).issue(payload)
     except DccError as error:
         metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
@@ -236,7 +236,7 @@ async def _issue_batch(
     metrics = resources.metrics
     items = _batch_items(body, resources.settings.max_batch_items)
     started = time.perf_counter()
-    issuer = resources.runtime.issuer
+    issuer = resources.runtime.issuer_for(account.scope)
     threads = resources.batch_threads
     prepared = await anyio.to_thread.run_sync(issuer.prepare_batch, items, limiter=threads)
     ready = sum(isinstance(item, PreparedCertificate) for item in prepared)

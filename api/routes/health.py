@@ -42,11 +42,11 @@ async def healthz() -> Response:
     },
 )
 async def readyz(resources: ResourcesDep) -> Response:
-    """``ready`` (200) when the keys are valid now and the limiter answers, else 503."""
-    keys = resources.runtime.keys
+    """``ready`` (200) when an active DSC is valid now and the limiter answers, else 503."""
+    active = resources.runtime.keyring.active(None)
     now = resources.clock()
     checks = {
-        "keys": keys.not_before <= now < keys.not_after,
+        "keys": active is not None and active.keys.not_before <= now < active.keys.not_after,
         "store": await resources.store.healthy(),
         "limiter": await resources.issue_limiter.healthy(),
     }

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import cbor2
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from hcert.hc1 import encode_hc1
 from keys.generate import generate_keys
@@ -56,6 +58,12 @@ class FuzzTarget:
     trust: TrustStore
     now: datetime = NOW
 
+    def _private_key(self) -> EllipticCurvePrivateKey | RSAPrivateKey:
+        key = self.keys.private_key
+        if key is None:
+            raise RuntimeError("the fuzz target signs with a file key, not a token key")
+        return key
+
     def claims(self) -> dict[object, Any]:
         """A fresh copy of the seed's CWT claims map (free to mutate)."""
         return {1: "LU", 4: _EXP, 6: _IAT, -260: {1: copy.deepcopy(SEED_DCC)}}
@@ -68,7 +76,7 @@ class FuzzTarget:
         """COSE_Sign1 (tag 18) over ``claims``, validly signed with the target's key."""
         payload = cbor2.dumps(claims)
         raw = cbor2.dumps(self.protected() if protected is None else protected)
-        signature = sign_raw(self.keys.private_key, self.keys.alg, sig_structure(raw, payload))
+        signature = sign_raw(self._private_key(), self.keys.alg, sig_structure(raw, payload))
         return cbor2.dumps(cbor2.CBORTag(18, [raw, {}, payload, signature]))
 
     def hc1(self, claims: object, protected: object | None = None) -> str:
@@ -78,7 +86,7 @@ class FuzzTarget:
     def hc1_signed_payload(self, payload: bytes) -> str:
         """HC1 of a COSE_Sign1 over ``payload`` (any bytes), validly signed."""
         raw = cbor2.dumps(self.protected())
-        signature = sign_raw(self.keys.private_key, self.keys.alg, sig_structure(raw, payload))
+        signature = sign_raw(self._private_key(), self.keys.alg, sig_structure(raw, payload))
         return encode_hc1(cbor2.dumps(cbor2.CBORTag(18, [raw, {}, payload, signature])))
 
     def seed(self) -> str:

@@ -16,6 +16,7 @@ per test, free to kill, pause and restart).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -85,9 +86,12 @@ async def start_service(settings: Settings) -> AsyncIterator[ServiceFactory]:
 
     async def start(changes: dict[str, Any] | None = None, **app_args: Any) -> Service:
         effective = replace(settings, **(changes or {}))
-        lab = add_account(effective.database_url, name=f"lab-{len(stack)}", role="lab")
-        pharmacist = add_account(
-            effective.database_url, name=f"pharmacy-{len(stack)}", role="pharmacist"
+        # In a thread, with this loop running: a service started before may be inside a
+        # database transaction that needs the loop to finish (blocking it held SQLite's lock).
+        url = effective.database_url
+        lab = await asyncio.to_thread(add_account, url, name=f"lab-{len(stack)}", role="lab")
+        pharmacist = await asyncio.to_thread(
+            add_account, url, name=f"pharmacy-{len(stack)}", role="pharmacist"
         )
         app = create_app(effective, **app_args)
         lifespan = app.router.lifespan_context(app)

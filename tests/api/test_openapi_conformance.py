@@ -84,6 +84,7 @@ OPERATIONS = [
     ("POST", "/v1/certificates/batch"),
     ("POST", "/v1/verify"),
     ("GET", "/v1/trust-list"),
+    ("GET", "/v1/trust-list.cose"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

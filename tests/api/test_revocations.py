@@ -8,6 +8,7 @@ certificates fail, another DSC's pass), metrics.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
@@ -72,7 +73,8 @@ async def issue(service: Service, key: str | None = None) -> dict[str, Any]:
 
 
 async def operator(service: Service, name: str = "ops") -> dict[str, str]:
-    created = add_account(service.resources.settings.database_url, name=name, role="operator")
+    url = service.resources.settings.database_url
+    created = await asyncio.to_thread(add_account, url, name=name, role="operator")
     await service.resources.accounts.refresh()
     return service.auth(created.api_key)
 

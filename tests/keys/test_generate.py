@@ -52,13 +52,15 @@ def _ext(cert: x509.Certificate, kind: type[Ext]) -> x509.Extension[Ext]:
 
 
 def test_files_and_modes(generated: GeneratedKeys) -> None:
-    """Four files in a 0700 directory; private keys 0600; no temporary files left."""
+    """Four key files and the manifest in a 0700 directory; private keys 0600; no temporary
+    files left."""
     directory = generated.dsc_key_path.parent
     assert sorted(p.name for p in directory.iterdir()) == [
         "csca.key",
         "csca.pem",
         "dsc.key",
         "dsc.pem",
+        "keys.json",
     ]
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     for key_path in (generated.dsc_key_path, generated.csca_key_path):
