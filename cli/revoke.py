@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from api.key_revocation import retire_own_key
 from api.revocation_list import build_published
 from api.revocation_requests import MAX_INSTANT, OPERATOR_REASONS
 from api.settings import Settings
@@ -144,13 +145,16 @@ def run_account(args: argparse.Namespace) -> int:
 def run_key(args: argparse.Namespace) -> int:
     distrust_at = _instant(args.distrust_at, "--distrust-at") if args.distrust_at else None
     now = int(time.time())
-    return _show(
+    code = _show(
         _with_store(
             lambda store: store.revocations.revoke_key(
                 args.kid, reason=args.reason, by=_by(), now=now, distrust_at=distrust_at
             )
         )
     )
+    if code == 0 and retire_own_key(Settings.from_env().keys_dir, args.kid, distrust_at):
+        print(f"{args.kid} was a DSC of this deployment: it no longer signs")
+    return code
 
 
 def _iso(seconds: int) -> str:

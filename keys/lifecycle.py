@@ -293,6 +293,16 @@ def revoke_dsc(
     return _update(directory, kid, revoked_at=moment, remove_at=max(removal, moment))
 
 
+def revoke_listed_dsc(
+    directory: Path, kid: str, *, remove_at: datetime | None = None, now: datetime | None = None
+) -> DscRecord | None:
+    """:func:`revoke_dsc` when ``kid`` (exactly) is a DSC of this keys directory; None when
+    it is not one of ours (a revocation of another issuer's key only revokes certificates)."""
+    if not any(record.kid == kid for record in read_manifest(directory).dscs):
+        return None
+    return revoke_dsc(directory, kid, remove_at=remove_at, now=now)
+
+
 def directory_states(
     directory: Path,
     *,

@@ -60,8 +60,8 @@ class RevocationOutcome(BaseModel):
     already_revoked: int = Field(description="certificates revoked before (left as they were)")
     signing_key: bool | None = Field(
         default=None,
-        description="scope key only: whether this service still signs with the revoked DSC "
-        "(replace its keys: new certificates are signed by it until then)",
+        description="scope key only: whether the revoked DSC was one of this deployment's; "
+        "it then no longer signs (every replica within a second)",
     )
 
 

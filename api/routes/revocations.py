@@ -11,7 +11,7 @@ with a strong ETag (``If-None-Match`` answers 304), gzip-compressed for clients 
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -22,6 +22,7 @@ from starlette.responses import Response
 from api.accounts import Account
 from api.body import JSON_TYPES, parse_json, read_body, require_media_type
 from api.deps import OperatorAccountDep, ResourcesDep
+from api.key_revocation import retire_own_key
 from api.responses import NO_STORE, json_response
 from api.revocation_requests import (
     read_account_revocation,
@@ -147,7 +148,8 @@ async def revoke_key(
     request: Request, resources: ResourcesDep, account: OperatorAccountDep
 ) -> Response:
     """The leak case: the DSC ``kid`` is recorded as revoked (trust lists drop it from
-    ``distrust_at``) and every certificate of the register it signed is revoked."""
+    ``distrust_at``) and every certificate of the register it signed is revoked; when it is
+    one of this deployment's DSCs it also stops signing (every replica within a second)."""
     body = read_key_revocation(await _body(request))
     outcome = await resources.store.revocations.revoke_key(
         body.kid,
@@ -156,13 +158,9 @@ async def revoke_key(
         now=_now(resources),
         distrust_at=body.distrust_at,
     )
-    signs_here = body.kid == base64.b64encode(resources.runtime.keys.kid).decode("ascii")
-    if signs_here:
-        _LOGGER.warning(
-            "the revoked DSC %s is the one this service signs with: new certificates are "
-            "signed by it until the keys are replaced",
-            body.kid,
-        )
+    signs_here = await asyncio.to_thread(
+        retire_own_key, resources.settings.keys_dir, body.kid, body.distrust_at
+    )
     return _answer(resources, account, "key", body.reason, outcome, signing_key=signs_here)
 
 

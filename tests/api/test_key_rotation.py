@@ -22,7 +22,7 @@ from keys.manifest import read_manifest
 from keys.signed_list import verify_signed_trust_list
 from keys.trust_list import parse_certificates
 from signing.errors import KeyMaterialError
-from tests.accounts import run_on_store
+from tests.accounts import add_account, run_on_store
 from tests.api.conftest import Service, ServiceFactory
 from tests.waiting import async_wait_until
 from verifier import TrustStore, verify
@@ -300,3 +300,33 @@ async def test_a_rotated_key_that_cannot_load_signs_nothing_and_is_reported(
     await async_wait_until(refused, what="503 while the DSC that should sign cannot load")
     assert ring.load_errors[rotated.kid].code == "key_file_invalid"
     assert await _published(service, rotated.kid)
+
+
+async def test_revoking_our_own_dsc_stops_it_signing_and_drops_it_at_once(
+    start_service: ServiceFactory, own_keys: Path, make_request: Any
+) -> None:
+    """The leak case on this deployment's own key: POST /v1/revocations/key revokes it in
+    the keys folder too, so the service signs with the other active DSC and the trust list
+    leaves the leaked one out, although certificates it signed have not expired."""
+    service = await start_service({"keys_dir": own_keys})
+    leaked = (await _issue(service, make_request))["kid"]
+    fresh = rotate_dsc(own_keys, activates_at=datetime.now(UTC) - timedelta(seconds=1)).record
+    created = await asyncio.to_thread(
+        add_account, service.resources.settings.database_url, name="ops", role="operator"
+    )
+    await service.resources.accounts.refresh()
+    response = await service.client.post(
+        "/v1/revocations/key",
+        json={"kid": leaked, "reason": "key_compromise"},
+        headers=service.auth(created.api_key),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["signing_key"] is True
+    assert read_manifest(own_keys).find(leaked).revoked_at is not None
+
+    async def switched() -> bool:
+        kids = await _trust_kids(service)
+        return leaked not in kids and fresh.kid in kids
+
+    await async_wait_until(switched, what="the leaked DSC left the trust list")
+    assert (await _issue(service, make_request))["kid"] == fresh.kid

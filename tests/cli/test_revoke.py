@@ -4,6 +4,7 @@ in process, on an SQLite store (DCC_DATABASE_URL) and the session keys."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,15 @@ import pytest
 
 from cli import main
 from keys.layout import DSC_CERT_FILE
+from keys.manifest import read_manifest
 from tests.conftest import issue_request
 
 
 @pytest.fixture
 def deployment(tmp_path: Path, session_keys: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DCC_DATABASE_URL", f"sqlite:///{tmp_path / 'dcc.sqlite3'}")
-    monkeypatch.setenv("DCC_KEYS_DIR", str(session_keys))
+    keys = shutil.copytree(session_keys, tmp_path / "keys")  # `revoke key` may revoke a DSC
+    monkeypatch.setenv("DCC_KEYS_DIR", str(keys))
     monkeypatch.setenv("DCC_AUDIT_FILE", str(tmp_path / "audit.log"))
     assert main(["db", "upgrade"]) == 0
     return tmp_path
@@ -80,7 +83,10 @@ def test_revoke_account_window_and_key(
     assert capsys.readouterr().out.strip() == "no revoked DSC"
     kid = issued[0]["kid"]
     assert main(["revoke", "key", kid, "--reason", "key_compromise"]) == 0
-    assert "revoked 0 certificate(s); 3 were revoked already" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "revoked 0 certificate(s); 3 were revoked already" in out
+    assert f"{kid} was a DSC of this deployment: it no longer signs" in out
+    assert read_manifest(deployment / "keys").find(kid).revoked_at is not None
     assert main(["revoke", "keys"]) == 0
     line = capsys.readouterr().out
     assert line.startswith(f"{kid}  key_compromise")
