@@ -17,6 +17,7 @@ from typing import Final, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.accounts import REFRESH_SECONDS
+from api.proxies import Network, parse_networks
 from api.ratelimit.rate import Rate
 from hcert.valuesets import PACKAGED_DEVICES_FILE, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
@@ -68,6 +69,8 @@ class Settings:
     max_batch_items: int = 1000
     max_batch_body_bytes: int = 4 * 1024 * 1024
     max_image_bytes: int = 8 * 1024 * 1024
+    trusted_proxies: tuple[Network, ...] = ()
+    drain_seconds: float = 10.0
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -110,6 +113,8 @@ class Settings:
                 "MAX_BATCH_BODY_BYTES", _positive_int, cls.max_batch_body_bytes
             ),
             max_image_bytes=reader.get("MAX_IMAGE_BYTES", _positive_int, cls.max_image_bytes),
+            trusted_proxies=reader.get("TRUSTED_PROXIES", parse_networks, cls.trusted_proxies),
+            drain_seconds=reader.get("DRAIN_SECONDS", _seconds, cls.drain_seconds),
         )
         reader.raise_problems()
         return settings
