@@ -29,9 +29,10 @@ $(DEV_STAMP): $(RUN_STAMP)
 
 # Debian packages the tests need: redis-server (tests start their own), postgresql (tests
 # start their own clusters with its initdb/postgres), chromium (the pages' end-to-end tests,
-# driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks).
+# driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks),
+# haproxy (three replicas behind a balancer; `haproxy -c` on deploy/haproxy.cfg).
 # Installed only when missing.
-SYSTEM_PACKAGES := redis-server chromium wrk curl  # each package installs the command of its name
+SYSTEM_PACKAGES := redis-server chromium wrk curl haproxy  # each package installs the command of its name
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 system-deps:
