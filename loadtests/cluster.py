@@ -6,8 +6,9 @@ N, ``DCC_TRUSTED_PROXIES`` = loopback) and Debian's ``haproxy`` in front of them
 configuration :func:`haproxy_config` writes (the same shape as ``deploy/haproxy.cfg``):
 round robin, ``/readyz`` health checks every 200 ms, a new server connection per request,
 and retries with redispatch on connection failures, so a replica that is gone or
-draining is routed around. :meth:`kill` SIGKILLs one replica; :meth:`restart` stops one
-gracefully (SIGTERM: it drains) and starts it again on the same port.
+draining is routed around. :meth:`kill` SIGKILLs one replica; :meth:`restart` takes one
+out of the balancer (runtime API), stops it gracefully (SIGTERM: it drains) and starts it
+again on the same port.
 
 Used by tests/loadtests/test_cluster.py and by ``make surge``'s cluster option
 (:mod:`loadtests.surge_cluster`).
@@ -19,6 +20,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -34,17 +36,13 @@ __all__ = ["HaproxyCluster", "haproxy_config"]
 _CHECK_INTERVAL_MS: Final = 200
 
 
-def haproxy_config(port: int, replicas: list[int], *, stats_port: int = 0) -> str:
-    """An HAProxy configuration balancing ``port`` over the replicas' ports."""
+def haproxy_config(port: int, replicas: list[int], *, admin_socket: Path) -> str:
+    """An HAProxy configuration balancing ``port`` over the replicas' ports, with its runtime
+    API on ``admin_socket`` (taking a replica out before it is restarted)."""
     servers = "\n".join(f"    server r{i} {LOOPBACK}:{p} check" for i, p in enumerate(replicas))
-    stats = (
-        f"\nfrontend stats\n    bind {LOOPBACK}:{stats_port}\n    stats enable\n"
-        "    stats uri /stats\n"
-        if stats_port
-        else ""
-    )
     return f"""global
     maxconn 4096
+    stats socket {admin_socket} mode 600 level admin
 
 defaults
     mode http
@@ -72,7 +70,7 @@ backend replicas
     http-check expect status 200
     default-server inter {_CHECK_INTERVAL_MS}ms fall 1 rise 1
 {servers}
-{stats}"""
+"""
 
 
 class HaproxyCluster:
@@ -116,7 +114,9 @@ class HaproxyCluster:
                 )
             self.port = free_port()
             config = self._set.root / "haproxy.cfg"
-            config.write_text(haproxy_config(self.port, [r.port for r in self.replicas]))
+            self._admin = self._set.root / "haproxy.sock"
+            ports = [r.port for r in self.replicas]
+            config.write_text(haproxy_config(self.port, ports, admin_socket=self._admin))
             subprocess.run([binary, "-c", "-q", "-f", str(config)], check=True)  # noqa: S603
             log = (self._set.root / "haproxy.log").open("wb")
             self._haproxy = subprocess.Popen(  # noqa: S603 (Debian's haproxy)
@@ -153,11 +153,38 @@ class HaproxyCluster:
         process.wait(10)
 
     def restart(self, index: int) -> None:
-        """SIGTERM replica ``index`` (it drains, then exits), start it again on its port,
-        and wait until it is ready."""
+        """Restart replica ``index`` the way an operator does (Kubernetes does the same with
+        endpoint removal and a preStop pause): take it out of the balancer and wait until
+        HAProxy has no connection left to it, SIGTERM it (it drains and exits), start it
+        again on its port, wait until it is ready and put it back."""
         old = self.replicas[index]
+        self.admin(f"set server replicas/r{index} state maint")
+        deadline = time.monotonic() + 10
+        while self.sessions(index) and time.monotonic() < deadline:
+            time.sleep(0.02)
         self._set.stop(old)
         self.replicas[index] = self._start_replica(old.name, old.port)
+        self.admin(f"set server replicas/r{index} state ready")
+
+    def admin(self, command: str) -> str:
+        """One command on HAProxy's runtime API; its answer."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(str(self._admin))
+            conn.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def sessions(self, index: int) -> int:
+        """Connections HAProxy has open to replica ``index`` now."""
+        lines = self.admin("show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(","), strict=False))
+            if row.get("pxname") == "replicas" and row.get("svname") == f"r{index}":
+                return int(row["scur"] or 0)
+        raise RuntimeError(f"replica r{index} not in HAProxy's stats")
 
     def replica_ready(self, index: int) -> bool:
         """Whether replica ``index`` answers ``/readyz`` 200 directly."""

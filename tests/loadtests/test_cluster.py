@@ -6,8 +6,11 @@ One deployment, three phases (bounded by request counts):
 2. under load, one replica is SIGKILLed: the balancer routes around it; every 201 has its
    register row in PostgreSQL; failures are at most the requests that were in flight (at
    most the client's concurrency) and only 502/503 or a dropped connection;
-3. under load, a rolling restart of all three replicas (SIGTERM: drain, then start again
-   on the same port): no request fails.
+3. under load, a rolling restart of all three replicas (each taken out of the balancer
+   through HAProxy's runtime API, then SIGTERM: it drains and exits; started again on the
+   same port, put back once ready): no request fails. (A bare SIGTERM without taking the
+   replica out first lost 1 request in 2,771 in one run: a connection accepted but not yet
+   read when uvicorn shuts down is closed unanswered — see docs/deploy.md.)
 """
 
 from __future__ import annotations
