@@ -72,8 +72,10 @@ bench: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.bench --http --out var/bench/results.md
 
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
+# `make surge SURGE_ARGS=--cluster`: against 3 replicas behind HAProxy with PostgreSQL.
+SURGE_ARGS ?=
 surge: $(DEV_STAMP) system-deps
-	$(BIN)/python -m loadtests.surge --out var/surge
+	$(BIN)/python -m loadtests.surge --out var/surge $(SURGE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
