@@ -31,9 +31,11 @@ from typing import Final, Self
 
 from loadtests.servers import LOOPBACK, Server, ServerSet, free_port, wait_http
 
-__all__ = ["HaproxyCluster", "haproxy_config"]
+__all__ = ["BALANCER_SOURCE", "HaproxyCluster", "haproxy_config"]
 
 _CHECK_INTERVAL_MS: Final = 200
+BALANCER_SOURCE: Final = "127.0.0.2"
+"""The address HAProxy connects to the replicas from (the one trusted proxy)."""
 
 
 def haproxy_config(port: int, replicas: list[int], *, admin_socket: Path) -> str:
@@ -68,7 +70,9 @@ backend replicas
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter {_CHECK_INTERVAL_MS}ms fall 1 rise 1
+    # From its own loopback address: the replicas trust only it (DCC_TRUSTED_PROXIES), so a
+    # client on 127.0.0.1 (or any other 127.x) is a traveller, not a proxy.
+    default-server inter {_CHECK_INTERVAL_MS}ms fall 1 rise 1 source {BALANCER_SOURCE}
 {servers}
 """
 
@@ -100,7 +104,7 @@ class HaproxyCluster:
                 "DCC_DATABASE_URL": self.database_url,
                 "DCC_REDIS_URL": self.redis_url,
                 "DCC_REPLICAS": str(replicas * workers),
-                "DCC_TRUSTED_PROXIES": f"{LOOPBACK}/32",
+                "DCC_TRUSTED_PROXIES": f"{BALANCER_SOURCE}/32",
                 "DCC_DRAIN_SECONDS": "10",
                 **(env or {}),
             }

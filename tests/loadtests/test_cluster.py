@@ -3,6 +3,8 @@
 One deployment, three phases (bounded by request counts):
 
 1. one pharmacist quota across the replicas: exactly its burst is issued, the rest is 429;
+   each traveller (client address, as HAProxy forwards it) has its own verify quota, which
+   a spoofed ``X-Forwarded-For`` does not escape;
 2. under load, one replica is SIGKILLed: the balancer routes around it; every 201 has its
    register row in PostgreSQL; failures are at most the requests that were in flight (at
    most the client's concurrency) and only 502/503 or a dropped connection;
@@ -86,7 +88,11 @@ async def registered(database_url: str, uvcis: list[str]) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
 async def test_three_replicas_behind_haproxy(make_request: Any) -> None:
-    env = {"DCC_RATE_PHARMACIST": f"{BURST}/hour", "DCC_RATE_LAB": "1000000/hour"}
+    env = {
+        "DCC_RATE_PHARMACIST": f"{BURST}/hour",
+        "DCC_RATE_LAB": "1000000/hour",
+        "DCC_RATE_VERIFY": "3/hour",
+    }
     with HaproxyCluster(replicas=3, env=env) as cluster:
         pharmacy = await asyncio.to_thread(cluster.add_account, "pharmacy", "pharmacist")
         lab = await asyncio.to_thread(cluster.add_account, "lab", "lab")
@@ -99,6 +105,21 @@ async def test_three_replicas_behind_haproxy(make_request: Any) -> None:
                 answer = await http.post("/v1/certificates", json=make_request(), headers=headers)
                 quota[answer.status_code] += 1
         assert quota == {201: BURST, 429: 2 * BURST}
+
+        # 1b. the verify quota is per traveller behind the balancer (X-Forwarded-For from
+        # HAProxy only), and a traveller cannot pick another bucket by sending the header
+        for traveller in ("127.0.0.3", "127.0.0.4"):
+            transport = httpx.AsyncHTTPTransport(local_address=traveller)
+            statuses = []
+            async with httpx.AsyncClient(base_url=cluster.url, transport=transport) as http:
+                for spoof in range(4):
+                    answer = await http.post(
+                        "/v1/verify",
+                        json={"hc1": "HC1:X"},
+                        headers={"X-Forwarded-For": f"198.51.100.{spoof}"},
+                    )
+                    statuses.append(answer.status_code)
+            assert statuses == [200, 200, 200, 429], (traveller, statuses)
 
         # 2. SIGKILL one replica under load
         killed = Load(cluster.url, lab, make_request())
