@@ -29,9 +29,10 @@ $(DEV_STAMP): $(RUN_STAMP)
 
 # Debian packages the tests need: redis-server (tests start their own), postgresql (tests
 # start their own clusters with its initdb/postgres), chromium (the pages' end-to-end tests,
-# driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks).
+# driven by Playwright; no browser download), DejaVu fonts (the PDF), wrk (HTTP benchmarks),
+# haproxy (three replicas behind a balancer; `haproxy -c` on deploy/haproxy.cfg).
 # Installed only when missing.
-SYSTEM_PACKAGES := redis-server chromium wrk curl  # each package installs the command of its name
+SYSTEM_PACKAGES := redis-server chromium wrk curl haproxy  # each package installs the command of its name
 FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # SoftHSM2: the PKCS#11 token of the HSM tests (tests/signing/test_pkcs11.py and others).
 SOFTHSM_MODULE := /usr/lib/softhsm/libsofthsm2.so
@@ -84,8 +85,10 @@ bench: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.bench --http --out var/bench/results.md
 
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
+# `make surge SURGE_ARGS=--cluster`: against 3 replicas behind HAProxy with PostgreSQL.
+SURGE_ARGS ?=
 surge: $(DEV_STAMP) system-deps
-	$(BIN)/python -m loadtests.surge --out var/surge
+	$(BIN)/python -m loadtests.surge --out var/surge $(SURGE_ARGS)
 
 # A long fuzz campaign of verifier.verify (loadtests/fuzz; FUZZ_MINUTES each, 10 by default):
 # atheris (coverage-guided libFuzzer; final stats: executions, peak RSS, slowest input), then

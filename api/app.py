@@ -27,6 +27,7 @@ from api.metrics import Metrics
 from api.middleware import ServiceMiddleware
 from api.pages import router as pages_router
 from api.problems import install_problem_handlers
+from api.proxies import TrustedProxies
 from api.ratelimit import Limiter
 from api.routes import DOCUMENTED_ONLY, PLAIN_ROUTES, ROUTERS
 from api.routes.schemas import EXTRA_SCHEMAS
@@ -101,6 +102,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages_router)
+    if settings.trusted_proxies:  # inside: the quota and the access log see the client
+        app.add_middleware(TrustedProxies, networks=settings.trusted_proxies)
     app.add_middleware(ServiceMiddleware, metrics=metrics)
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     return app

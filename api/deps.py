@@ -4,8 +4,9 @@ Quotas (GCRA, :mod:`api.ratelimit`): issuance is charged to the account
 (``pharmacist:<id>`` / ``lab:<id>`` at the account's own rate when ``dcc accounts`` set one,
 else at ``DCC_RATE_PHARMACIST`` / ``DCC_RATE_LAB``) and then to the deployment (``global`` at
 ``DCC_RATE_GLOBAL``); a batch of N costs N cells of both.
-Verification is charged to the client address (``verify:<host>``), taken from the socket
-peer only, never from ``X-Forwarded-For``. A denied hit answers 429 with ``Retry-After`` and
+Verification is charged to the client address (``verify:<host>``): the socket peer, or the
+balancer's ``X-Forwarded-For`` hop when the peer is a trusted proxy (:mod:`api.proxies`
+rewrites the ASGI client before this runs). A denied hit answers 429 with ``Retry-After`` and
 the RateLimit headers; a cost no wait can satisfy (a batch larger than the burst) answers
 422 ``batch_exceeds_burst``: retrying the same batch would never succeed, so 429 would
 mislead. A limiter that cannot decide answers 503 (``LimiterUnavailable``).
@@ -184,7 +185,7 @@ async def charge_account(resources: Resources, account: Account, cost: int = 1) 
 
 
 async def charge_verification(resources: Resources, request: Request) -> Decision:
-    """Spend one cell of the client address's verify quota (socket peer only)."""
+    """Spend one cell of the client address's verify quota (see :mod:`api.proxies`)."""
     host = request.client.host if request.client is not None else "unknown"
     rate = resources.settings.rate_verify
     return await _hit(resources, resources.verify_limiter, f"verify:{host}", rate, 1)

@@ -22,7 +22,6 @@ from typing import Final, TypeVar, TypeVarTuple
 import anyio
 import anyio.to_thread
 import orjson
-import redis.asyncio as aioredis
 
 from api.accounts import AccountDirectory
 from api.audit import AuditTrail
@@ -33,6 +32,7 @@ from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
+from api.ratelimit.topology import RedisClient, close_client
 from api.render_limits import RenderSlots
 from api.revocation_list import RevocationListCache
 from api.settings import Settings
@@ -169,7 +169,7 @@ class Resources:
     trust_list_json: bytes
     issue_limiter: Limiter
     verify_limiter: Limiter
-    redis: aioredis.Redis | None
+    redis: RedisClient | None
     metrics: Metrics
     audit: AuditTrail
     render_threads: anyio.CapacityLimiter
@@ -241,7 +241,7 @@ class Resources:
         finally:
             try:
                 if self.redis is not None:
-                    await self.redis.aclose()
+                    await close_client(self.redis)
             finally:
                 if self.identity is not None:
                     await self.identity.close()

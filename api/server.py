@@ -40,11 +40,15 @@ def logging_config(level: str) -> dict[str, Any]:
     return config
 
 
-def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
+def uvicorn_options(
+    *, host: str, port: int, workers: int, log_level: str, drain_seconds: float = 10.0
+) -> dict[str, Any]:
     """The keyword arguments of ``uvicorn.run`` for an app factory, as ``dcc serve`` runs it.
 
-    No proxy headers (quotas key on the socket peer), no ``server`` header, our logging,
-    10 s of graceful shutdown. The bare benchmark app (:mod:`loadtests.bare_app`) runs
+    No proxy headers from uvicorn (``DCC_TRUSTED_PROXIES`` is applied by the app itself),
+    no ``server`` header, our logging, ``drain_seconds`` (``DCC_DRAIN_SECONDS``) of graceful
+    shutdown: on SIGTERM the socket stops accepting, requests in flight finish (at most that
+    long), then the process exits. The bare benchmark app (:mod:`loadtests.bare_app`) runs
     with the same options, so bench 4 compares like with like.
     """
     return {
@@ -56,6 +60,6 @@ def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> di
         "log_config": logging_config(log_level),
         "proxy_headers": False,
         "server_header": False,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": drain_seconds,
         "http": HTTP_PROTOCOL,  # header size/count and header/body deadlines
     }

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.accounts import REFRESH_SECONDS
 from api.oidc_settings import OidcSettings, read_oidc_settings
+from api.proxies import Network, parse_networks
 from api.ratelimit.rate import Rate
 from hcert.valuesets import PACKAGED_DEVICES_FILE, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuerConfig
@@ -82,6 +83,8 @@ class Settings:
     pkcs11_token: str = "dcc"  # noqa: S105 - a token label, not a secret
     pkcs11_pin: str | None = field(default=None, repr=False)
     pkcs11_pin_file: Path | None = None
+    trusted_proxies: tuple[Network, ...] = ()
+    drain_seconds: float = 10.0
 
     def issuer_config(self) -> IssuerConfig:
         return IssuerConfig(
@@ -141,6 +144,8 @@ class Settings:
             pkcs11_token=reader.text("PKCS11_TOKEN") or cls.pkcs11_token,
             pkcs11_pin=reader.text("PKCS11_PIN") or None,
             pkcs11_pin_file=reader.get("PKCS11_PIN_FILE", Path, None),
+            trusted_proxies=reader.get("TRUSTED_PROXIES", parse_networks, cls.trusted_proxies),
+            drain_seconds=reader.get("DRAIN_SECONDS", _seconds, cls.drain_seconds),
         )
         reader.raise_problems()
         return settings

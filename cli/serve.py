@@ -91,7 +91,11 @@ def run_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         APP_FACTORY,
         **uvicorn_options(
-            host=args.host, port=args.port, workers=args.workers, log_level=args.log_level
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            drain_seconds=settings.drain_seconds,
         ),
     )
     return 0

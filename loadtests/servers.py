@@ -196,10 +196,17 @@ class ServerSet:
         return result.stdout
 
     def start_dcc(
-        self, name: str, env: Mapping[str, str], *, workers: int, log_level: str = "warning"
+        self,
+        name: str,
+        env: Mapping[str, str],
+        *,
+        workers: int,
+        log_level: str = "warning",
+        port: int | None = None,
     ) -> Server:
-        """``dcc serve`` on a free port with this set's keys; waits for ``/readyz``."""
-        port = free_port()
+        """``dcc serve`` on ``port`` (default: a free one) with this set's keys; waits for
+        ``/readyz``."""
+        port = port or free_port()
         argv = [
             str(_DCC),
             "serve",

@@ -149,10 +149,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="dcc serve workers")
     parser.add_argument("--out", type=Path, default=Path("var/surge"))
     parser.add_argument("--chart", type=Path, default=None, help="PNG path (default OUT/surge.png)")
-    args = parser.parse_args(argv)
-    code = run_surge(
-        seconds=args.seconds, base_users=args.base_users, workers=args.workers, out=args.out
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="3 replicas (1 worker each) behind HAProxy, PostgreSQL (loadtests.surge_cluster)",
     )
+    args = parser.parse_args(argv)
+    if args.cluster:
+        from loadtests.surge_cluster import REPLICAS, run_surge_cluster
+
+        args.workers = REPLICAS  # serving processes, for the chart and the summary
+        code = run_surge_cluster(seconds=args.seconds, base_users=args.base_users, out=args.out)
+    else:
+        code = run_surge(
+            seconds=args.seconds, base_users=args.base_users, workers=args.workers, out=args.out
+        )
     chart = args.chart or args.out / "surge.png"
     draw_surge_chart(args.out, chart, base_users=args.base_users, workers=args.workers)
     text, clean = render_summary(args.out, workers=args.workers, base_users=args.base_users)

@@ -179,6 +179,10 @@ class ScriptBatcher:
         replies: list[Any] = []
 
         async def attempt() -> list[Any]:
+            if not connection.is_connected:
+                # connect() explicitly: a Sentinel-managed connection asks the sentinels for
+                # the current master there (sending would reconnect to the last address).
+                await connection.connect()
             await _send_and_read(connection, commands[len(replies) :], replies)
             return replies
 

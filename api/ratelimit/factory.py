@@ -12,11 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-
 from api.ratelimit.base import Limiter
 from api.ratelimit.memory import InMemoryLimiter
 from api.ratelimit.redis_gcra import RedisLimiter
@@ -26,6 +21,7 @@ from api.ratelimit.resilient import (
     FailurePolicy,
     ResilientLimiter,
 )
+from api.ratelimit.topology import RedisClient, connect
 
 __all__ = ["build_limiter", "create_redis_client"]
 
@@ -39,20 +35,20 @@ def create_redis_client(
     connect_timeout: float = 0.1,
     health_check_interval: int = 30,
     max_connections: int | None = None,
-) -> aioredis.Redis:
-    """An asyncio Redis client for ``url`` (``redis://``, ``rediss://``, ``unix://``).
+) -> RedisClient:
+    """An asyncio Redis client for ``url``: ``redis://``, ``rediss://``, ``unix://``,
+    ``redis+sentinel://`` or ``redis+cluster://`` (:mod:`api.ratelimit.topology`).
 
     Create one per process and share it; it must be used from the event loop it first
-    ran on. Options in the URL's query string take precedence over these arguments.
+    ran on. Options in a single server's URL query string take precedence over these
+    arguments. Raises ``ValueError`` for a URL it cannot use.
     """
-    return aioredis.Redis.from_url(
+    return connect(
         url,
         socket_timeout=socket_timeout,
-        socket_connect_timeout=connect_timeout,
-        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        connect_timeout=connect_timeout,
         health_check_interval=health_check_interval,
         max_connections=max_connections,
-        client_name="dcc-service-ratelimit",
     )
 
 
@@ -71,7 +67,7 @@ def build_limiter(
     logger: logging.Logger = _LOGGER,
     on_decision: DecisionObserver | None = None,
     on_event: EventObserver | None = None,
-    client: aioredis.Redis | None = None,
+    client: RedisClient | None = None,
 ) -> Limiter:
     """The limiter for one policy: :class:`InMemoryLimiter` when ``redis_url`` is None,
     else a :class:`ResilientLimiter` over Redis whose ``degrade`` share is 1/``replicas``.

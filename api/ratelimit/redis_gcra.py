@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from typing import Final
 
-import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from api.ratelimit.base import Decision, check_cost, decision_from_us
 from api.ratelimit.batching import DEFAULT_MAX_BATCH, ScriptBatcher
+from api.ratelimit.cluster_batching import ClusterScriptBatcher
 from api.ratelimit.rate import Rate
+from api.ratelimit.topology import RedisClient, close_client
 
 __all__ = ["GCRA_LUA", "RedisLimiter"]
 
@@ -73,11 +75,11 @@ return {1, math.floor((depth - new_backlog) / interval), 0, new_backlog}
 
 
 class RedisLimiter:
-    """GCRA limiter shared by every replica through one Redis (or Cluster)."""
+    """GCRA limiter shared by every replica through one Redis, Sentinel master or Cluster."""
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: RedisClient,
         *,
         prefix: str = "dcc:rl:",
         owns_client: bool = True,
@@ -90,7 +92,11 @@ class RedisLimiter:
         self._client = client
         self._prefix = prefix
         self._owns_client = owns_client
-        self._batcher = ScriptBatcher(client, GCRA_LUA, max_batch=max_batch)
+        self._batcher = (
+            ClusterScriptBatcher(client, GCRA_LUA, max_batch=max_batch)
+            if isinstance(client, RedisCluster)
+            else ScriptBatcher(client, GCRA_LUA, max_batch=max_batch)
+        )
 
     @property
     def prefix(self) -> str:
@@ -123,7 +129,7 @@ class RedisLimiter:
             await self._batcher.aclose()
         finally:
             if self._owns_client:
-                await self._client.aclose()
+                await close_client(self._client)
 
     async def _run(self, key: str, rate: Rate, cost: int, now: tuple[int, ...]) -> Decision:
         check_cost(cost)

@@ -173,6 +173,22 @@ class ResilientLimiter:
         """Whether Redis answers now (readiness); the fallback is always available."""
         return await self._primary.healthy()
 
+    async def probe(self) -> LimiterState:
+        """Ping Redis (readiness) and let the answer move the state, then return it.
+
+        A failed ping starts the outage clock if no decision has yet (so every worker of a
+        replica polled by the balancer reports the outage, and its policy, from the first
+        probe on, not from its first quota decision); a successful one ends an outage and
+        closes the circuit at once. The failure count of the breaker is left to decisions.
+        """
+        if await self._primary.healthy():
+            self._record_success()
+        elif self._outage_since is None:
+            self._outage_since = self._clock()
+        state = self.state
+        self._note_state(state)
+        return state
+
     async def close(self) -> None:
         """Close the Redis client and forget the in-process buckets."""
         try:

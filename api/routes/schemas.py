@@ -164,7 +164,7 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Readiness: ``ready`` only when keys are usable and the limiter answers."""
+    """Readiness: ``ready``, ``degraded`` (serving on local quotas) or ``not-ready``."""
 
     status: str = Field(examples=["ready"])
     checks: dict[str, bool]

@@ -2,11 +2,12 @@
 
 Three bodies are accepted: ``application/json`` ``{"hc1": "HC1:…"}``, ``multipart/form-data``
 with the file field ``image``, or the raw image as ``image/png`` / ``image/jpeg``. No API
-key; the quota is per client address (socket peer). A certificate that fails a check is
-still a successful verification: 200 with ``valid: false``; a body or image that cannot be
-read is a problem (400/413/415/422). Reading an image (ms of CPU) runs in a worker thread.
-The ``revocation`` check uses the service's own revocation list (cached,
-:mod:`api.revocation_list`) and the imported ones of ``DCC_REVOCATION_LISTS``.
+key; the quota is per client address (socket peer, or trusted-proxy hop: api.proxies). A
+certificate that fails a check is still a successful verification: 200 with ``valid:
+false``; a body or image that cannot be read is a problem (400/413/415/422). Reading an
+image (ms of CPU) runs in a worker thread. The ``revocation`` check uses the service's own
+revocation list (cached, :mod:`api.revocation_list`) and the imported ones of
+``DCC_REVOCATION_LISTS``.
 """
 
 from __future__ import annotations

@@ -64,9 +64,10 @@ class Service:
 
 @pytest.fixture
 def settings(session_keys: Path, tmp_path: Path) -> Settings:
-    """Settings pointing at the session keys and a fresh SQLite database."""
+    """Settings pointing at a copy of the session keys (a test may rotate or revoke them)
+    and a fresh SQLite database."""
     return Settings(
-        keys_dir=session_keys,
+        keys_dir=shutil.copytree(session_keys, tmp_path / "settings-keys"),
         database_url=migrated_sqlite(tmp_path),
         rate_pharmacist=Rate.parse("60/minute"),
         rate_lab=Rate.parse("1000/minute"),

@@ -42,7 +42,7 @@ async def test_healthz_and_readyz(service: Any) -> None:
     assert ready.json() == {
         "status": "ready",
         "checks": {"keys": True, "store": True, "limiter": True},
-        "limiter": {"backend": "memory", "state": "ok"},
+        "limiter": {"backend": "memory", "state": "ok", "policy": "in-process"},
     }
 
 
@@ -56,13 +56,24 @@ def dead_redis_limiter(policy: Any) -> ResilientLimiter:
     )
 
 
-async def test_readyz_is_503_when_the_limiter_store_is_down(start_service: Any) -> None:
-    service = await start_service(issue_limiter=dead_redis_limiter("degrade"))
+@pytest.mark.parametrize(
+    ("policy", "status_code", "status", "state"),
+    [
+        ("degrade", 200, "degraded", "degraded"),
+        ("fail-closed", 503, "not-ready", "failing-closed"),
+    ],
+)
+async def test_readyz_with_the_limiter_store_down_follows_the_policy(
+    start_service: Any, policy: str, status_code: int, status: str, state: str
+) -> None:
+    # No quota decision was made: the probe alone notices the outage.
+    service = await start_service(issue_limiter=dead_redis_limiter(policy))
     response = await service.client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == status_code
     body = response.json()
-    assert body["status"] == "not-ready"
+    assert body["status"] == status
     assert body["checks"]["limiter"] is False
+    assert body["limiter"] == {"backend": "memory", "state": state, "policy": policy}
 
 
 async def test_limiter_unavailable_is_503_with_retry_after(

@@ -53,7 +53,7 @@ async def test_quotas_live_in_redis(start_service: Any, make_request: Any, redis
     }
     service = await start_service(changes)
     ready = (await service.client.get("/readyz")).json()
-    assert ready["limiter"] == {"backend": "redis", "state": "ok"}
+    assert ready["limiter"] == {"backend": "redis", "state": "ok", "policy": "degrade"}
     assert ready["status"] == "ready"
     headers = service.auth(service.pharmacist_key)
     first = await service.client.post("/v1/certificates", json=make_request(), headers=headers)
