@@ -31,6 +31,7 @@ from api.metrics import Metrics
 from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
+from api.render_check import CheckedRenderer
 from api.settings import Settings
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import Issuer
@@ -144,6 +145,8 @@ class Resources:
     batch_threads: anyio.CapacityLimiter
     clock: Clock
     background: list[asyncio.Task[None]]
+    renderer: CheckedRenderer
+    """Renders QR images and PDFs, each read back before it leaves (api.render_check)."""
 
     @property
     def devices(self) -> DeviceRegistry:
@@ -285,4 +288,5 @@ async def open_resources(
             asyncio.create_task(accounts.keep_fresh()),
             asyncio.create_task(purge_idempotency_keys(store, now)),
         ],
+        renderer=CheckedRenderer(metrics.count_render_check_failure),
     )
