@@ -1,25 +1,66 @@
-"""How ``dcc serve`` runs the app under an ASGI server (uvicorn): options and logging.
+"""How ``dcc serve`` runs the app under an ASGI server: which servers, their options, logging.
+
+Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is the fastest
+measured on the real service (BENCHMARKS.md, "ASGI servers"). Every option a deployment
+sets is a field of :class:`ServeOptions`, and each server's translation of those fields
+lives in ONE function here (:func:`uvicorn_options`, :func:`granian_options`,
+:func:`hypercorn_config`), so a new limit (header size, slow clients) is added once to
+:class:`ServeOptions` and mapped in each of the three. Common to all: no proxy headers
+(quotas key on the socket peer), no ``server`` header, our logging (:func:`logging_config`),
+10 s of graceful shutdown, the app built in each worker by :data:`APP_FACTORY`.
 
 Kept apart from the CLI so that the benchmark's bare app (:mod:`loadtests.bare_app`) runs
-under exactly the same options, and so that ``dcc verify`` never imports a server.
+under exactly the same options, and so that ``dcc verify`` never imports a server: the
+servers are imported only by :func:`run_server`.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from uvicorn.config import LOGGING_CONFIG
 
-__all__ = ["APP_FACTORY", "logging_config", "uvicorn_options"]
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
+
+__all__ = [
+    "APP_FACTORY",
+    "DEFAULT_SERVER",
+    "SERVERS",
+    "ServeOptions",
+    "ServerName",
+    "granian_options",
+    "hypercorn_config",
+    "logging_config",
+    "run_server",
+    "uvicorn_options",
+]
 
 APP_FACTORY: Final = "api.app:app_from_env"
+ServerName = Literal["uvicorn", "granian", "hypercorn"]
+SERVERS: Final[tuple[ServerName, ...]] = get_args(ServerName)
+DEFAULT_SERVER: Final[ServerName] = "uvicorn"
+GRACEFUL_SECONDS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What ``dcc serve`` asks of whichever server runs the app."""
+
+    host: str
+    port: int
+    workers: int = 1
+    log_level: str = "info"
+    factory: str = APP_FACTORY
+    """``module:function`` building the app in each worker."""
 
 
 def logging_config(level: str) -> dict[str, Any]:
     """uvicorn's logging plus ours: audit lines (JSON, ``dcc.audit``) alone on stdout.
 
-    uvicorn's access log goes to stderr with its other messages, never among audit lines.
+    The servers' access logs go to stderr with their other messages, never among audit lines.
     """
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
@@ -33,6 +74,12 @@ def logging_config(level: str) -> dict[str, Any]:
     config["loggers"]["dcc.audit"] = {"handlers": ["audit"], "level": "INFO", "propagate": False}
     config["loggers"]["dcc"] = {"handlers": ["default"], "level": upper, "propagate": False}
     config["loggers"]["api"] = {"handlers": ["default"], "level": upper, "propagate": False}
+    for server_logger in ("_granian", "granian.access", "hypercorn.error"):
+        config["loggers"][server_logger] = {
+            "handlers": ["default"],
+            "level": upper,
+            "propagate": False,
+        }
     return config
 
 
@@ -52,5 +99,72 @@ def uvicorn_options(*, host: str, port: int, workers: int, log_level: str) -> di
         "log_config": logging_config(log_level),
         "proxy_headers": False,
         "server_header": False,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS,
     }
+
+
+def granian_options(options: ServeOptions) -> dict[str, Any]:
+    """The keyword arguments of ``granian.server.Server`` for ``options``.
+
+    ASGI interface, HTTP/1.1 only (what the service is measured and documented with), the
+    same logging, no access log (uvicorn's default is on, but it goes to stderr), workers
+    killed 10 s after SIGTERM. granian sends no ``server`` header and reads no proxy headers.
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+
+    return {
+        "target": options.factory,
+        "factory": True,
+        "address": options.host,
+        "port": options.port,
+        "interface": Interfaces.ASGI,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "workers": options.workers,
+        "log_level": LogLevels(options.log_level),
+        "log_dictconfig": logging_config(options.log_level),
+        "workers_kill_timeout": GRACEFUL_SECONDS,
+    }
+
+
+def hypercorn_config(options: ServeOptions) -> HypercornConfig:
+    """hypercorn's ``Config`` for ``options`` (uvloop workers, no ``server`` header)."""
+    from hypercorn.config import Config
+
+    config = Config()
+    config.application_path = f"{options.factory}()"
+    config.bind = [f"{options.host}:{options.port}"]
+    config.workers = options.workers
+    config.worker_class = "uvloop"
+    config.loglevel = options.log_level.upper()
+    config.logconfig_dict = logging_config(options.log_level)
+    config.accesslog = None
+    config.errorlog = "-"
+    config.include_server_header = False
+    config.graceful_timeout = GRACEFUL_SECONDS
+    return config
+
+
+def run_server(server: ServerName, options: ServeOptions) -> None:
+    """Serve ``options.factory`` with ``server`` until it is stopped (SIGINT/SIGTERM)."""
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            options.factory,
+            **uvicorn_options(
+                host=options.host,
+                port=options.port,
+                workers=options.workers,
+                log_level=options.log_level,
+            ),
+        )
+    elif server == "granian":
+        from granian.server import Server
+
+        Server(**granian_options(options)).serve()
+    else:
+        from hypercorn.run import run
+
+        run(hypercorn_config(options))

@@ -186,9 +186,18 @@ class ServerSet:
         return result.stdout
 
     def start_dcc(
-        self, name: str, env: Mapping[str, str], *, workers: int, log_level: str = "warning"
+        self,
+        name: str,
+        env: Mapping[str, str],
+        *,
+        workers: int,
+        log_level: str = "warning",
+        server: str | None = None,
     ) -> Server:
-        """``dcc serve`` on a free port with this set's keys; waits for ``/readyz``."""
+        """``dcc serve`` on a free port with this set's keys; waits for ``/readyz``.
+
+        ``server`` names the ASGI server (``--server``; default: ``dcc serve``'s). ``env``
+        may set ``PYTHONPATH`` to run another checkout's code (a baseline)."""
         port = free_port()
         argv = [
             str(_DCC),
@@ -201,6 +210,7 @@ class ServerSet:
             str(workers),
             "--log-level",
             log_level,
+            *(["--server", server] if server else []),
         ]
         full_env = {"DCC_KEYS_DIR": str(self.keys_dir), **env}
         server = self._spawn(name, argv, full_env, port)
