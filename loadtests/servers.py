@@ -213,9 +213,9 @@ class ServerSet:
             *(["--server", server] if server else []),
         ]
         full_env = {"DCC_KEYS_DIR": str(self.keys_dir), **env}
-        server = self._spawn(name, argv, full_env, port)
-        self._wait(server, "/readyz")
-        return server
+        started = self._spawn(name, argv, full_env, port)
+        self._wait(started, "/readyz")
+        return started
 
     def start_bare(
         self, name: str, *, workers: int, response_bytes: int, plain: bool = False
