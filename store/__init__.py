@@ -25,6 +25,7 @@ from store.group_commit import CommitObserver, GroupCommit
 from store.idempotency import Idempotency
 from store.migrate import require_current, upgrade
 from store.register import Register
+from store.sqlite_writer import SqliteGroupWriter
 from store.url import DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url
 
 __all__ = [
@@ -49,7 +50,12 @@ class Store:
         self.accounts = Accounts(self.engine)
         self.register = Register(self.engine)
         self.idempotency = Idempotency(self.engine)
-        self.commits = GroupCommit(self.engine, observer=observer)
+        path = url.sqlite_path
+        self.commits = GroupCommit(
+            self.engine,
+            observer=observer,
+            sqlite_writer=SqliteGroupWriter(path) if path is not None else None,
+        )
 
     @classmethod
     def open(cls, url: str, **options: object) -> Store:
