@@ -41,7 +41,7 @@ __all__ = [
 APP_FACTORY: Final = "api.app:app_from_env"
 ServerName = Literal["uvicorn", "granian", "hypercorn"]
 SERVERS: Final[tuple[ServerName, ...]] = get_args(ServerName)
-DEFAULT_SERVER: Final[ServerName] = "uvicorn"
+DEFAULT_SERVER: Final[ServerName] = "granian"
 GRACEFUL_SECONDS: Final = 10
 
 
@@ -107,8 +107,9 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
     """The keyword arguments of ``granian.server.Server`` for ``options``.
 
     ASGI interface, HTTP/1.1 only (what the service is measured and documented with), the
-    same logging, no access log (uvicorn's default is on, but it goes to stderr), workers
-    killed 10 s after SIGTERM. granian sends no ``server`` header and reads no proxy headers.
+    same logging, no access log, workers killed 10 s after SIGTERM and a worker that dies
+    started again (as uvicorn does). granian reads no proxy headers, but always sends
+    ``server: granian`` (it has no option to omit it).
     """
     from granian.constants import HTTPModes, Interfaces
     from granian.log import LogLevels
@@ -125,6 +126,7 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
         "log_level": LogLevels(options.log_level),
         "log_dictconfig": logging_config(options.log_level),
         "workers_kill_timeout": GRACEFUL_SECONDS,
+        "respawn_failed_workers": True,
     }
 
 
@@ -161,8 +163,13 @@ def run_server(server: ServerName, options: ServeOptions) -> None:
             ),
         )
     elif server == "granian":
+        import multiprocessing
+
         from granian.server import Server
 
+        # Workers start from a fresh interpreter (as uvicorn's do), never a fork of this
+        # process, which has opened the database and loaded the keys to check them.
+        multiprocessing.set_start_method("spawn", force=True)
         Server(**granian_options(options)).serve()
     else:
         from hypercorn.run import run
