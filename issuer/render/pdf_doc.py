@@ -106,7 +106,7 @@ class Canvas:
     def finish(self, *, title: str, lang: str, created: datetime) -> bytes:
         """The PDF file."""
         fonts = self._fonts()
-        content = zlib.compress(self._content(fonts).encode("latin-1"), 6)
+        content = zlib.compress(self._content(fonts).encode("latin-1"), 1)
         objects: dict[int, bytes] = {
             1: f"<< /Type /Catalog /Pages 2 0 R /Lang {_text_string(lang)} >>".encode(),
             2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -172,7 +172,10 @@ class Canvas:
 def _encode(text: str, subset: FontSubset | None) -> str:
     if subset is None:
         return text.encode("cp1252", "replace").hex()
-    gids = subset.gids
+    encoded = text.translate(subset.hex_glyphs)
+    if len(encoded) == 4 * len(text):
+        return encoded
+    gids = subset.gids  # a character outside the subset: glyph 0 (.notdef)
     return "".join(f"{gids.get(ord(char), 0):04x}" for char in text)
 
 

@@ -49,6 +49,8 @@ class FontSubset:
     """Advance width of each glyph id of the subset."""
     to_unicode: bytes
     """The ToUnicode CMap (uncompressed)."""
+    hex_glyphs: dict[int, str]
+    """Code point -> its glyph id as 4 hex digits (a ``str.translate`` table)."""
 
 
 class FontFace(Protocol):
@@ -93,7 +95,8 @@ class TrueTypeFace:
 
     def subset(self, text: Iterable[str]) -> FontSubset:
         """The cached subset holding every page of code points ``text`` uses."""
-        pages = frozenset(ord(char) >> _PAGE_BITS for char in text) | _ALWAYS_PAGES
+        chars = set(text)
+        pages = frozenset([ord(char) >> _PAGE_BITS for char in chars]) | _ALWAYS_PAGES
         return self._subset_for_pages(pages)
 
     def _build_subset(self, pages: frozenset[int]) -> FontSubset:
@@ -125,6 +128,7 @@ class TrueTypeFace:
             gids=gids,
             widths=widths,
             to_unicode=_to_unicode_cmap(gids),
+            hex_glyphs={code: f"{gid:04x}" for code, gid in gids.items()},
         )
 
 
