@@ -1,10 +1,11 @@
 """Bench 4: ``POST /v1/certificates`` through ``dcc serve`` vs a bare endpoint, over HTTP.
 
 Four servers run side by side on free loopback ports with the same uvicorn settings and
-worker count (``dcc serve --server uvicorn``, whatever its default server): the bare endpoint (:mod:`loadtests.bare_app`: a FastAPI route answering a
-constant JSON of the issue response's size; the baseline of both targets), the same bare
-endpoint mounted as a plain route as ``dcc serve`` mounts its issue route (informational:
-the floor of that route kind), ``dcc serve`` with in-process quotas, and ``dcc serve`` with
+worker count (``dcc serve --server uvicorn``, whatever its default server): the bare
+endpoint (:mod:`loadtests.bare_app`: a FastAPI route answering a constant JSON of the
+issue response's size; the baseline of both targets), the same bare endpoint mounted as
+a plain route as ``dcc serve`` mounts its issue route (informational: the floor of that
+route kind), ``dcc serve`` with in-process quotas, and ``dcc serve`` with
 quotas in a private ``redis-server``. Quotas are set so high that every request is checked
 (two GCRA hits: the account, then the deployment) but none is refused. One load generator
 (wrk, else :mod:`loadtests.loadgen`'s asyncio one) loads each server in turn, several
