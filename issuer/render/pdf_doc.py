@@ -146,7 +146,8 @@ class Canvas:
         for index, face in enumerate(self.faces):
             if isinstance(face, TrueTypeFace):
                 text = "".join(run.text for run in self._runs if run.font == index)
-                chosen.append(face.subset(text))
+                # bold is for the fixed labels only: its exact characters make a small subset
+                chosen.append(face.subset(text, exact=index == 1))
             else:
                 chosen.append(None)
         return chosen[0], chosen[1]

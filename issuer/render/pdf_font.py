@@ -82,7 +82,8 @@ class TrueTypeFace:
         """Advance of each code point in em (multiply by the size in points)."""
         self._missing_advance: float = metrics[".notdef"][0] * scale / 1000
         self._chars = frozenset(map(chr, self.advances))
-        self._subset_for_pages = functools.lru_cache(maxsize=_SUBSETS_CACHED)(self._build_subset)
+        self._subset_for_pages = functools.lru_cache(maxsize=_SUBSETS_CACHED)(self._pages_subset)
+        self._subset_for_chars = functools.lru_cache(maxsize=_SUBSETS_CACHED)(self._build_subset)
 
     def has(self, text: str) -> bool:
         """Whether the font has a glyph for every character of ``text``."""
@@ -93,16 +94,23 @@ class TrueTypeFace:
         advances, missing = self.advances, self._missing_advance
         return sum([advances.get(code, missing) for code in map(ord, text)]) * size
 
-    def subset(self, text: Iterable[str]) -> FontSubset:
-        """The cached subset holding every page of code points ``text`` uses."""
+    def subset(self, text: Iterable[str], *, exact: bool = False) -> FontSubset:
+        """The cached subset holding every page of code points ``text`` uses, or with
+        ``exact`` only its characters (for text that never changes, such as the labels:
+        a smaller font, but a new subset for every new set of characters)."""
         chars = set(text)
+        if exact:
+            return self._subset_for_chars(frozenset(map(ord, chars)))
         pages = frozenset([ord(char) >> _PAGE_BITS for char in chars]) | _ALWAYS_PAGES
         return self._subset_for_pages(pages)
 
-    def _build_subset(self, pages: frozenset[int]) -> FontSubset:
-        codes = sorted(
-            code for code in self.glyph_names if code >> _PAGE_BITS in pages and code >= 0x20
+    def _pages_subset(self, pages: frozenset[int]) -> FontSubset:
+        return self._build_subset(
+            frozenset(code for code in self.glyph_names if code >> _PAGE_BITS in pages)
         )
+
+    def _build_subset(self, wanted: frozenset[int]) -> FontSubset:
+        codes = sorted(code for code in wanted if code in self.glyph_names and code >= 0x20)
         options = ft_subset.Options()
         options.hinting = False
         options.layout_features = []
@@ -120,7 +128,7 @@ class TrueTypeFace:
         gids = {code: font.getGlyphID(cmap[code]) for code in codes if code in cmap}
         hmtx, scale = font["hmtx"].metrics, 1000 / font["head"].unitsPerEm
         widths = tuple(round(hmtx[name][0] * scale) for name in font.getGlyphOrder())
-        tag = _subset_tag(pages)
+        tag = _subset_tag(codes)
         return FontSubset(
             name=f"{tag}+{self.postscript_name}",
             program=zlib.compress(raw, 6),
@@ -162,9 +170,9 @@ def load_core_face(bold: bool) -> CoreFace:
     return CoreFace("Helvetica-Bold" if bold else "Helvetica", CORE_FONTS_CHARWIDTHS[key])
 
 
-def _subset_tag(pages: frozenset[int]) -> str:
-    """Six capital letters naming the subset (PDF 32000 §9.6.4), stable for its pages."""
-    value = zlib.crc32(",".join(map(str, sorted(pages))).encode())
+def _subset_tag(codes: Iterable[int]) -> str:
+    """Six capital letters naming the subset (PDF 32000 §9.6.4), stable for its characters."""
+    value = zlib.crc32(",".join(map(str, codes)).encode())
     letters = []
     for _ in range(6):
         value, digit = divmod(value, 26)

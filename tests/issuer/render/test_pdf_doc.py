@@ -78,3 +78,6 @@ def test_latin_certificates_share_one_subset_and_other_scripts_add_their_pages(
     assert ord("Λ") not in latin.gids
     assert ord("ł") in greek.gids  # the Latin pages are always in
     assert b"/FontFile2" in render_pdf(_issue(issuer, given_name="Ελένη"))
+    labels = face.subset("Valid until", exact=True)  # fixed text: only its characters
+    assert set(labels.gids) == set(map(ord, "Valid until"))
+    assert face.subset("until Valid", exact=True) is labels
