@@ -107,9 +107,9 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
     """The keyword arguments of ``granian.server.Server`` for ``options``.
 
     ASGI interface, HTTP/1.1 only (what the service is measured and documented with), the
-    same logging, no access log, workers killed 10 s after SIGTERM and a worker that dies
-    started again (as uvicorn does). granian reads no proxy headers, but always sends
-    ``server: granian`` (it has no option to omit it).
+    same logging and an access log like uvicorn's (stderr, level info), workers killed 10 s
+    after SIGTERM and a worker that dies started again (as uvicorn does). granian reads no
+    proxy headers, but always sends ``server: granian`` (it has no option to omit it).
     """
     from granian.constants import HTTPModes, Interfaces
     from granian.log import LogLevels
@@ -125,6 +125,7 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
         "workers": options.workers,
         "log_level": LogLevels(options.log_level),
         "log_dictconfig": logging_config(options.log_level),
+        "log_access": True,  # stderr, level info, as uvicorn's: "METHOD path HTTP/1.1" status
         "workers_kill_timeout": GRACEFUL_SECONDS,
         "respawn_failed_workers": True,
     }
