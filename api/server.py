@@ -125,7 +125,9 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
         "workers": options.workers,
         "log_level": LogLevels(options.log_level),
         "log_dictconfig": logging_config(options.log_level),
-        "log_access": True,  # stderr, level info, as uvicorn's: "METHOD path HTTP/1.1" status
+        # stderr, as uvicorn's ("METHOD path HTTP/1.1" status), when the level shows it: not
+        # at warning and above, where granian would still call into Python per request
+        "log_access": options.log_level in ("info", "debug"),
         "workers_kill_timeout": GRACEFUL_SECONDS,
         "respawn_failed_workers": True,
     }
