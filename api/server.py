@@ -1,7 +1,8 @@
 """How ``dcc serve`` runs the app under an ASGI server: which servers, their options, logging.
 
-Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is the fastest
-measured on the real service (BENCHMARKS.md, "ASGI servers"). Every option a deployment
+Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is granian,
+which led most runs of bench 6 on the real service (BENCHMARKS.md, issue 18; its margin
+over uvicorn is within the noise of a shared box). Every option a deployment
 sets is a field of :class:`ServeOptions`, and each server's translation of those fields
 lives in ONE function here (:func:`uvicorn_options`, :func:`granian_options`,
 :func:`hypercorn_config`), so a new limit (header size, slow clients) is added once to

@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--server",
         default=DEFAULT_SERVER,
         choices=SERVERS,
-        help=f"ASGI server (default {DEFAULT_SERVER}, the fastest measured)",
+        help=f"ASGI server (default {DEFAULT_SERVER})",
     )
     serve.set_defaults(handler=run_serve)
 
