@@ -1,8 +1,10 @@
 """How ``dcc serve`` runs the app under an ASGI server: which servers, their options, logging.
 
-Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is granian,
-which led most runs of bench 6 on the real service (BENCHMARKS.md, issue 18; its margin
-over uvicorn is within the noise of a shared box). Every option a deployment
+Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is uvicorn:
+in four runs of bench 6 on the real service (BENCHMARKS.md, issue 18) it spent the least
+CPU per single issue every time and served the most single issues in the two quietest runs;
+granian spent less CPU per PDF and served more PDFs (choose it for print-heavy loads);
+hypercorn was the slowest. Every option a deployment
 sets is a field of :class:`ServeOptions`, and each server's translation of those fields
 lives in ONE function here (:func:`uvicorn_options`, :func:`granian_options`,
 :func:`hypercorn_config`), so a new limit (header size, slow clients) is added once to
@@ -42,7 +44,7 @@ __all__ = [
 APP_FACTORY: Final = "api.app:app_from_env"
 ServerName = Literal["uvicorn", "granian", "hypercorn"]
 SERVERS: Final[tuple[ServerName, ...]] = get_args(ServerName)
-DEFAULT_SERVER: Final[ServerName] = "granian"
+DEFAULT_SERVER: Final[ServerName] = "uvicorn"
 GRACEFUL_SECONDS: Final = 10
 
 
