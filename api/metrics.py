@@ -159,6 +159,13 @@ class Metrics:
             "Size of the published revocation list's JSON body (last build).",
             registry=registry,
         )
+        self.render_check_failures = Counter(
+            "dcc_render_self_check_failures",
+            "QR images (png, svg; the PDF's is png) that did not read back to their HC1: "
+            "answered 500, alert on any.",
+            ["kind"],
+            registry=registry,
+        )
 
     def child(self, metric: _Metric, *values: str) -> _Metric:
         """``metric.labels(*values)``, looked up once per label set and then kept.
@@ -216,6 +223,10 @@ class Metrics:
         for event in EVENTS:
             self.ratelimit_events.labels(name, event)
         return lambda event: self.ratelimit_events.labels(name, event).inc()
+
+    def count_render_check_failure(self, kind: str) -> None:
+        """One more QR image that failed its read-back (``kind``: png or svg)."""
+        self.child(self.render_check_failures, kind).inc()
 
     def render(self) -> bytes:
         """The text exposition of every metric of this registry."""

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from api.idempotency import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyReused
 from api.ratelimit.base import Decision
 from api.ratelimit.errors import LimiterUnavailable
+from api.render_check import RenderCheckFailed
 from api.responses import json_response
 from signing.errors import (
     ConfigError,
@@ -175,6 +176,7 @@ _STATUS_BY_CLASS: Final[tuple[tuple[type[DccError], int], ...]] = (
     (StoreUnavailable, 503),
     (IdentityProviderUnavailable, 503),
     (SigningError, 503),
+    (RenderCheckFailed, 500),  # a QR image that does not read back: never handed out
     (KeyMaterialError, 500),  # start-up errors: should never reach a request
     (ConfigError, 500),
 )

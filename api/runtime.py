@@ -33,6 +33,7 @@ from api.ratelimit import Limiter
 from api.ratelimit.factory import build_limiter, create_redis_client
 from api.ratelimit.resilient import ResilientLimiter
 from api.ratelimit.topology import RedisClient, close_client
+from api.render_check import CheckedRenderer
 from api.render_limits import RenderSlots
 from api.revocation_list import RevocationListCache
 from api.settings import Settings
@@ -178,6 +179,8 @@ class Resources:
     background: list[asyncio.Task[None]]
     trust_lists: ImportedTrustLists
     revocation_list: RevocationListCache
+    renderer: CheckedRenderer
+    """Renders QR images and PDFs, each read back before it leaves (api.render_check)."""
 
     def verification_trust(self) -> TrustStore:
         """What ``/v1/verify`` trusts: the own keys (:attr:`trust`) and the imported lists."""
@@ -364,6 +367,7 @@ async def open_resources(
             imported=imported,
             on_build=metrics.observe_revocation_list,
         ),
+        renderer=CheckedRenderer(metrics.count_render_check_failure),
     )
     resources.trust_list_signer = TrustListSigner.from_directory(
         settings.keys_dir, settings.key_passphrase

@@ -1,27 +1,74 @@
-"""How ``dcc serve`` runs the app under an ASGI server (uvicorn): options and logging.
+"""How ``dcc serve`` runs the app under an ASGI server: which servers, their options, logging.
+
+Three servers can run the same app (:data:`SERVERS`); :data:`DEFAULT_SERVER` is uvicorn:
+in four runs of bench 6 on the real service (BENCHMARKS.md, issue 18) it spent the least
+CPU per single issue every time and served the most single issues in the two quietest runs;
+granian spent less CPU per PDF and served more PDFs (choose it for print-heavy loads);
+hypercorn was the slowest. Every option a deployment
+sets is a field of :class:`ServeOptions`, and each server's translation of those fields
+lives in ONE function here (:func:`uvicorn_options`, :func:`granian_options`,
+:func:`hypercorn_config`), so a new limit (header size, slow clients) is added once to
+:class:`ServeOptions` and mapped in each of the three. Common to all: no proxy headers
+(quotas key on the socket peer), no ``server`` header, our logging (:func:`logging_config`),
+10 s of graceful shutdown, the app built in each worker by :data:`APP_FACTORY`.
 
 Kept apart from the CLI so that the benchmark's bare app (:mod:`loadtests.bare_app`) runs
-under exactly the same options, and so that ``dcc verify`` never imports a server.
+under exactly the same options, and so that ``dcc verify`` never imports a server: the
+servers are imported only by :func:`run_server`.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from uvicorn.config import LOGGING_CONFIG
 
 from api.server_limits import HTTP_PROTOCOL
 
-__all__ = ["APP_FACTORY", "logging_config", "uvicorn_options"]
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
+
+__all__ = [
+    "APP_FACTORY",
+    "DEFAULT_SERVER",
+    "SERVERS",
+    "ServeOptions",
+    "ServerName",
+    "granian_options",
+    "hypercorn_config",
+    "logging_config",
+    "run_server",
+    "uvicorn_options",
+]
 
 APP_FACTORY: Final = "api.app:app_from_env"
+ServerName = Literal["uvicorn", "granian", "hypercorn"]
+SERVERS: Final[tuple[ServerName, ...]] = get_args(ServerName)
+DEFAULT_SERVER: Final[ServerName] = "uvicorn"
+GRACEFUL_SECONDS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What ``dcc serve`` asks of whichever server runs the app."""
+
+    host: str
+    port: int
+    workers: int = 1
+    log_level: str = "info"
+    drain_seconds: float = GRACEFUL_SECONDS
+    """On SIGTERM: stop accepting, let requests in flight finish at most this long
+    (``DCC_DRAIN_SECONDS``)."""
+    factory: str = APP_FACTORY
+    """``module:function`` building the app in each worker."""
 
 
 def logging_config(level: str) -> dict[str, Any]:
     """uvicorn's logging plus ours: audit lines (JSON, ``dcc.audit``) alone on stdout.
 
-    uvicorn's access log goes to stderr with its other messages, never among audit lines.
+    The servers' access logs go to stderr with their other messages, never among audit lines.
     """
     config = copy.deepcopy(LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
@@ -37,6 +84,12 @@ def logging_config(level: str) -> dict[str, Any]:
     config["loggers"]["dcc.audit"] = {"handlers": ["audit"], "level": "INFO", "propagate": False}
     config["loggers"]["dcc"] = {"handlers": ["default"], "level": upper, "propagate": False}
     config["loggers"]["api"] = {"handlers": ["default"], "level": upper, "propagate": False}
+    for server_logger in ("_granian", "granian.access", "hypercorn.error"):
+        config["loggers"][server_logger] = {
+            "handlers": ["default"],
+            "level": upper,
+            "propagate": False,
+        }
     return config
 
 
@@ -63,3 +116,81 @@ def uvicorn_options(
         "timeout_graceful_shutdown": drain_seconds,
         "http": HTTP_PROTOCOL,  # header size/count and header/body deadlines
     }
+
+
+def granian_options(options: ServeOptions) -> dict[str, Any]:
+    """The keyword arguments of ``granian.server.Server`` for ``options``.
+
+    ASGI interface, HTTP/1.1 only (what the service is measured and documented with), the
+    same logging and an access log like uvicorn's (stderr, level info), workers killed 10 s
+    after SIGTERM and a worker that dies started again (as uvicorn does). granian reads no
+    proxy headers, but always sends ``server: granian`` (it has no option to omit it).
+    """
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+
+    return {
+        "target": options.factory,
+        "factory": True,
+        "address": options.host,
+        "port": options.port,
+        "interface": Interfaces.ASGI,
+        "http": HTTPModes.http1,
+        "websockets": False,
+        "workers": options.workers,
+        "log_level": LogLevels(options.log_level),
+        "log_dictconfig": logging_config(options.log_level),
+        # stderr, as uvicorn's ("METHOD path HTTP/1.1" status), when the level shows it: not
+        # at warning and above, where granian would still call into Python per request
+        "log_access": options.log_level in ("info", "debug"),
+        "workers_kill_timeout": max(1, round(options.drain_seconds)),
+        "respawn_failed_workers": True,
+    }
+
+
+def hypercorn_config(options: ServeOptions) -> HypercornConfig:
+    """hypercorn's ``Config`` for ``options`` (uvloop workers, no ``server`` header)."""
+    from hypercorn.config import Config
+
+    config = Config()
+    config.application_path = f"{options.factory}()"
+    config.bind = [f"{options.host}:{options.port}"]
+    config.workers = options.workers
+    config.worker_class = "uvloop"
+    config.loglevel = options.log_level.upper()
+    config.logconfig_dict = logging_config(options.log_level)
+    config.accesslog = None
+    config.errorlog = "-"
+    config.include_server_header = False
+    config.graceful_timeout = options.drain_seconds
+    return config
+
+
+def run_server(server: ServerName, options: ServeOptions) -> None:
+    """Serve ``options.factory`` with ``server`` until it is stopped (SIGINT/SIGTERM)."""
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            options.factory,
+            **uvicorn_options(
+                host=options.host,
+                port=options.port,
+                workers=options.workers,
+                log_level=options.log_level,
+                drain_seconds=options.drain_seconds,
+            ),
+        )
+    elif server == "granian":
+        import multiprocessing
+
+        from granian.server import Server
+
+        # Workers start from a fresh interpreter (as uvicorn's do), never a fork of this
+        # process, which has opened the database and loaded the keys to check them.
+        multiprocessing.set_start_method("spawn", force=True)
+        Server(**granian_options(options)).serve()
+    else:
+        from hypercorn.run import run
+
+        run(hypercorn_config(options))

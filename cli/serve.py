@@ -1,6 +1,8 @@
-"""``dcc serve [--host] [--port] [--workers N]``: the HTTP service under uvicorn.
+"""``dcc serve [--host] [--port] [--workers N] [--server NAME]``: the HTTP service.
 
-Before uvicorn starts, the parent process checks the deployment once (settings, keys,
+The ASGI server is :data:`api.server.DEFAULT_SERVER` unless ``--server`` names another of
+:data:`api.server.SERVERS` (uvicorn, granian, hypercorn); :mod:`api.server` holds each one's
+options. Before the server starts, the parent process checks the deployment once (settings, keys,
 the database and its schema revision, Redis URL syntax), so a bad one stops with one line
 ``dcc: error: …`` and exit code 2 instead of N workers failing. Each worker then builds its app with
 :func:`api.app.app_from_env` (``factory=True``), which reads ``DCC_*`` once. Proxy headers
@@ -13,11 +15,9 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
-
 from api.ratelimit.factory import create_redis_client
 from api.runtime import build_issuing_runtime
-from api.server import APP_FACTORY, uvicorn_options
+from api.server import DEFAULT_SERVER, SERVERS, ServeOptions, run_server
 from api.settings import Settings
 from api.trust_lists import ImportedTrustLists
 from keys.kid import kid_b64
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve = subparsers.add_parser(
         "serve",
         help="run the HTTP service",
-        description="Check settings and keys, then serve the API with uvicorn.",
+        description="Check settings and keys, then serve the API with an ASGI server.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+    )
+    serve.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        choices=SERVERS,
+        help=f"ASGI server (default {DEFAULT_SERVER})",
     )
     serve.set_defaults(handler=run_serve)
 
@@ -88,14 +94,12 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    uvicorn.run(
-        APP_FACTORY,
-        **uvicorn_options(
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            drain_seconds=settings.drain_seconds,
-        ),
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        drain_seconds=settings.drain_seconds,
     )
+    run_server(args.server, options)
     return 0

@@ -1,11 +1,14 @@
 """``make bench``: every benchmark, each printing its table of medians and ratios.
 
 By default the in-process benches run (1 issue, 2 verify, 3 QR PNG, 7 issue with the
-SoftHSM2 signer vs the file signer); ``--http`` adds the
-HTTP ones (4 single issue through ``dcc serve`` vs a bare endpoint, in-process and Redis
-limiting; 5 batch throughput and single-request p99 under batches; 6 the issuance
-register's cost against the code before it), which start their own
-servers on free loopback ports and stop them again. ``--only`` picks benches by number.
+SoftHSM2 signer vs the file signer, 8 printable PDF); ``--http`` adds the HTTP ones (4 single
+issue through ``dcc serve`` vs a bare endpoint, in-process and Redis limiting; 5 batch
+throughput and single-request p99 under batches; 6 the issuance register's cost against the
+code before it; 9 single issue and PDF under each ASGI server vs a baseline checkout named
+by ``$DCC_BENCH_BASELINE``), which start their own servers on free loopback ports and stop
+them again. The machine may be shared and noisy: every table is followed by the load average
+measured before and after it, so a reader knows how much to trust it.
+``--only`` picks benches by number.
 The output is markdown (``--out`` also writes it to a file); targets are recorded, never
 enforced: the exit code is 0 unless a bench could not run.
 
@@ -24,13 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from loadtests import bench_hsm, bench_issue, bench_qr, bench_verify
+from loadtests import bench_hsm, bench_issue, bench_pdf, bench_qr, bench_verify
 from loadtests.timing import DEFAULT_BATCH_SECONDS
 
-__all__ = ["machine_summary", "main"]
+__all__ = ["load_average", "machine_summary", "main"]
 
-IN_PROCESS: Final = (1, 2, 3, 7)
-HTTP: Final = (4, 5, 6)
+IN_PROCESS: Final = (1, 2, 3, 7, 8)
+HTTP: Final = (4, 5, 6, 9)
 
 
 def machine_summary() -> str:
@@ -57,13 +60,23 @@ def _in_process(number: int, duration: float | None, batch_seconds: float) -> tu
         2: (bench_verify.TITLE, bench_verify.run),
         3: (bench_qr.TITLE, bench_qr.run),
         7: (bench_hsm.TITLE, bench_hsm.run),
+        8: (bench_pdf.TITLE, bench_pdf.run),
     }
     title, runner = runners[number]
     table, ok, _ = runner(duration=duration, batch_seconds=batch_seconds)
     return f"### {title}\n\n{table}", ok
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as one string."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def _http(number: int, duration: float | None) -> tuple[str, bool]:
+    if number == 9:
+        from loadtests import bench_servers
+
+        return bench_servers.report(duration=duration)
     if number == 4:
         from loadtests import bench_http
 
@@ -80,7 +93,9 @@ def _http(number: int, duration: float | None) -> tuple[str, bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen benches and print (and optionally write) their markdown."""
     parser = argparse.ArgumentParser(description="dcc-service benchmarks (make bench)")
-    parser.add_argument("--http", action="store_true", help="also run the HTTP benches 4-6")
+    parser.add_argument(
+        "--http", action="store_true", help="also run the HTTP benches 4, 5, 6 and 9"
+    )
     parser.add_argument(
         "--only", type=int, action="append", choices=(*IN_PROCESS, *HTTP), help="bench number"
     )
@@ -99,13 +114,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     missed: list[int] = []
     for number in chosen:
         started = time.monotonic()
+        load_before = load_average()
         if number in IN_PROCESS:
             text, ok = _in_process(number, args.duration, args.batch_ms / 1000)
         else:
             text, ok = _http(number, args.duration)
         if not ok:
             missed.append(number)
-        text += f"\n\n({time.monotonic() - started:.0f} s)"
+        text += (
+            f"\n\n({time.monotonic() - started:.0f} s; load average 1/5/15 min before "
+            f"{load_before}, after {load_average()} on {os.cpu_count()} CPUs)"
+        )
         sections.append(text)
         print(f"\n{text}", flush=True)
     summary = "targets: all pass" if not missed else f"targets missed in bench {missed}"

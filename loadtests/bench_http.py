@@ -1,10 +1,11 @@
 """Bench 4: ``POST /v1/certificates`` through ``dcc serve`` vs a bare endpoint, over HTTP.
 
 Four servers run side by side on free loopback ports with the same uvicorn settings and
-worker count: the bare endpoint (:mod:`loadtests.bare_app`: a FastAPI route answering a
-constant JSON of the issue response's size; the baseline of both targets), the same bare
-endpoint mounted as a plain route as ``dcc serve`` mounts its issue route (informational:
-the floor of that route kind), ``dcc serve`` with in-process quotas, and ``dcc serve`` with
+worker count (``dcc serve --server uvicorn``, whatever its default server): the bare
+endpoint (:mod:`loadtests.bare_app`: a FastAPI route answering a constant JSON of the
+issue response's size; the baseline of both targets), the same bare endpoint mounted as
+a plain route as ``dcc serve`` mounts its issue route (informational: the floor of that
+route kind), ``dcc serve`` with in-process quotas, and ``dcc serve`` with
 quotas in a private ``redis-server``. Quotas are set so high that every request is checked
 (two GCRA hits: the account, then the deployment) but none is refused. One load generator
 (wrk, else :mod:`loadtests.loadgen`'s asyncio one) loads each server in turn, several
@@ -78,10 +79,14 @@ def run(
             "DCC_RATE_PHARMACIST": UNLIMITED,
             "DCC_RATE_GLOBAL": UNLIMITED,
         }
-        memory = servers.start_dcc("dcc-memory", env, workers=workers)
+        # uvicorn, as the bare endpoints: this bench measures the framework and the
+        # service's own work; bench 6 (loadtests.bench_servers) compares the servers.
+        memory = servers.start_dcc("dcc-memory", env, workers=workers, server="uvicorn")
         response_size = len(_issue_once(memory, key, bodies[0]))
         redis_url = servers.start_redis()
-        redis = servers.start_dcc("dcc-redis", {**env, "DCC_REDIS_URL": redis_url}, workers=workers)
+        redis = servers.start_dcc(
+            "dcc-redis", {**env, "DCC_REDIS_URL": redis_url}, workers=workers, server="uvicorn"
+        )
         _issue_once(redis, key, bodies[0])
         bare = servers.start_bare("bare", workers=workers, response_bytes=response_size)
         plain = servers.start_bare(

@@ -5,11 +5,14 @@ German pharmacy portal overloaded on 14 June, the Dutch app capped at 25 request
 :class:`JulySurge` shape replays that: a calm baseline, a ten-fold ramp within a minute, a
 plateau, a fall (about 3 minutes by default). Users:
 
-* :class:`Pharmacist` issues one certificate at a time; one request in five asks for the
-  QR code itself (``Accept: image/png``);
-* :class:`Lab` posts batches of 100-1000 items and honours ``Retry-After`` when its quota
-  answers 429 (the quota is set so that it does: those are the *designed* 429s);
-* :class:`Traveller` verifies a certificate, mostly by its HC1 text, sometimes by image.
+* :class:`Pharmacist` issues one certificate at a time and, as at a real counter, prints
+  most of them: 7 issues in 10 ask for the printable PDF (``Accept: application/pdf``),
+  2 for JSON (the app shows the code), 1 for the QR PNG;
+* :class:`Lab` posts batches of 100-1000 items, each under its own ``Idempotency-Key``,
+  and honours ``Retry-After`` when its quota answers 429 (the quota is set so that it does:
+  those are the *designed* 429s), then resends the same batch under the same key;
+* :class:`Traveller` verifies a certificate: half by its HC1 text (an app), half by a
+  photo of the QR code (an image upload).
 
 Inputs come from the JSON file named by ``DCC_SURGE_DATA`` (written by
 :mod:`loadtests.surge`: API keys, sample HC1 strings and QR PNGs). When ``DCC_SURGE_OUT``
@@ -28,6 +31,7 @@ import itertools
 import json
 import os
 import random
+import uuid
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,6 +47,7 @@ __all__ = ["JulySurge", "Lab", "Pharmacist", "Traveller"]
 _MAX_RETRY_AFTER: Final = 30.0
 ISSUE_JSON: Final = "POST /v1/certificates [json]"
 ISSUE_PNG: Final = "POST /v1/certificates [png]"
+ISSUE_PDF: Final = "POST /v1/certificates [pdf]"
 BATCH: Final = "POST /v1/certificates/batch"
 VERIFY_HC1: Final = "POST /v1/verify [hc1]"
 VERIFY_IMAGE: Final = "POST /v1/verify [image]"
@@ -111,7 +116,7 @@ def _check(response: Any, expected: int) -> float:
 
 
 class Pharmacist(HttpUser):
-    """One certificate at a time, JSON or PNG, about two requests per second."""
+    """One certificate at a time, mostly as the PDF, about two requests per second."""
 
     weight = 8
     wait_time = between(0.2, 0.6)
@@ -130,7 +135,11 @@ class Pharmacist(HttpUser):
         if pause:
             gevent.sleep(pause)
 
-    @task(4)
+    @task(7)
+    def issue_pdf(self) -> None:
+        self._issue("application/pdf", ISSUE_PDF)
+
+    @task(2)
     def issue_json(self) -> None:
         self._issue("application/json", ISSUE_JSON)
 
@@ -140,7 +149,8 @@ class Pharmacist(HttpUser):
 
 
 class Lab(HttpUser):
-    """Batches of 100-1000 certificates; waits as long as a 429's Retry-After says."""
+    """Batches of 100-1000 certificates under an Idempotency-Key; after a 429 it waits as
+    long as Retry-After says and resends the same batch under the same key."""
 
     weight = 1
     wait_time = between(1.0, 3.0)
@@ -149,23 +159,30 @@ class Lab(HttpUser):
         self.key = _data(self).lab_key()
         self.rng = random.Random()  # noqa: S311 (load mix, not secrets)
         self.items = sample_requests(1000)
+        self.pending: tuple[dict[str, Any], str] | None = None
+
+    def _next_batch(self) -> tuple[dict[str, Any], str]:
+        if self.pending is not None:
+            return self.pending
+        size = self.rng.randint(100, 1000)
+        start = self.rng.randrange(0, len(self.items) - size + 1)
+        return {"items": self.items[start : start + size]}, str(uuid.uuid4())
 
     @task
     def batch(self) -> None:
-        size = self.rng.randint(100, 1000)
-        start = self.rng.randrange(0, len(self.items) - size + 1)
-        body = {"items": self.items[start : start + size]}
-        headers = {"Authorization": f"Bearer {self.key}"}
+        body, idempotency_key = self._next_batch()
+        headers = {"Authorization": f"Bearer {self.key}", "Idempotency-Key": idempotency_key}
         with self.client.post(
             "/v1/certificates/batch", json=body, headers=headers, name=BATCH, catch_response=True
         ) as response:
             pause = _check(response, 200)
+        self.pending = (body, idempotency_key) if pause else None
         if pause:
             gevent.sleep(pause)
 
 
 class Traveller(HttpUser):
-    """Verifies a certificate: by its HC1 text, or one time in seven by a QR image."""
+    """Verifies a certificate: by its HC1 text (an app) or by a photo of its QR code."""
 
     weight = 3
     wait_time = between(1.0, 3.0)
@@ -180,7 +197,7 @@ class Traveller(HttpUser):
                 return
             _check(response, 200)
 
-    @task(6)
+    @task(1)
     def verify_hc1(self) -> None:
         self._verify(VERIFY_HC1, json={"hc1": self.rng.choice(_data(self).hc1s)})
 

@@ -203,9 +203,13 @@ class ServerSet:
         workers: int,
         log_level: str = "warning",
         port: int | None = None,
+        server: str | None = None,
     ) -> Server:
         """``dcc serve`` on ``port`` (default: a free one) with this set's keys; waits for
-        ``/readyz``."""
+        ``/readyz``.
+
+        ``server`` names the ASGI server (``--server``; default: ``dcc serve``'s). ``env``
+        may set ``PYTHONPATH`` to run another checkout's code (a baseline)."""
         port = port or free_port()
         argv = [
             str(_DCC),
@@ -218,11 +222,12 @@ class ServerSet:
             str(workers),
             "--log-level",
             log_level,
+            *(["--server", server] if server else []),
         ]
         full_env = {"DCC_KEYS_DIR": str(self.keys_dir), **env}
-        server = self.spawn(name, argv, full_env, port)
-        self._wait(server, "/readyz")
-        return server
+        started = self.spawn(name, argv, full_env, port)
+        self._wait(started, "/readyz")
+        return started
 
     def start_bare(
         self, name: str, *, workers: int, response_bytes: int, plain: bool = False

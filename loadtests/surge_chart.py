@@ -18,6 +18,8 @@ __all__ = ["draw_surge_chart", "load_history"]
 
 _ISSUE_JSON: Final = "POST /v1/certificates [json]"
 _ISSUE_PNG: Final = "POST /v1/certificates [png]"
+_ISSUE_PDF: Final = "POST /v1/certificates [pdf]"
+_SINGLES: Final = (_ISSUE_JSON, _ISSUE_PNG, _ISSUE_PDF)
 _BATCH: Final = "POST /v1/certificates/batch"
 _VERIFY: Final = ("POST /v1/verify [hc1]", "POST /v1/verify [image]")
 _PHASE_COLORS: Final = {
@@ -76,9 +78,9 @@ def draw_surge_chart(out: Path, chart: Path, *, base_users: int, workers: int) -
         [
             Series("all requests", (40, 40, 40), _series(history, everything, "requests", last)),
             Series(
-                "single issue (JSON+PNG)",
+                "single issue (JSON+PNG+PDF)",
                 (31, 119, 180),
-                _series(history, (_ISSUE_JSON, _ISSUE_PNG), "requests", last),
+                _series(history, _SINGLES, "requests", last),
             ),
             Series(
                 "verify (HC1+image)", (44, 160, 44), _series(history, _VERIFY, "requests", last)
@@ -94,6 +96,7 @@ def draw_surge_chart(out: Path, chart: Path, *, base_users: int, workers: int) -
             Series("p95", (255, 127, 14), _latency(history, _ISSUE_JSON, "p95")),
             Series("p99", (214, 39, 40), _latency(history, _ISSUE_JSON, "p99")),
             Series("p99 PNG", (140, 86, 75), _latency(history, _ISSUE_PNG, "p99"), width=1),
+            Series("p99 PDF", (227, 119, 194), _latency(history, _ISSUE_PDF, "p99"), width=1),
         ],
     )
     refusals = Panel(
@@ -106,7 +109,7 @@ def draw_surge_chart(out: Path, chart: Path, *, base_users: int, workers: int) -
             Series(
                 "429 pharmacists",
                 (31, 119, 180),
-                _series(history, (_ISSUE_JSON, _ISSUE_PNG), "r429", last),
+                _series(history, _SINGLES, "r429", last),
             ),
             Series("other errors", (214, 39, 40), _series(history, everything, "other", last)),
         ],

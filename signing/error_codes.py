@@ -234,6 +234,7 @@ GROUPS: Final[dict[str, frozenset[str]]] = {
             "idempotency_key_invalid",
             "idempotency_key_in_flight",
             "idempotency_key_reused",
+            "render_self_check_failed",
             "settings_invalid",
             "country_mismatch",
             "time_invalid",

@@ -29,6 +29,7 @@ from store.migrate import require_current, upgrade
 from store.register import Register
 from store.revocations import Revocations
 from store.sessions import Sessions
+from store.sqlite_writer import SqliteGroupWriter
 from store.url import DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url
 
 __all__ = [
@@ -57,8 +58,14 @@ class Store:
         self.members = Members(self.engine)
         self.sessions = Sessions(self.engine)
         self.revocations = Revocations(self.engine)
+        path = url.sqlite_path
         writers = 1 if url.backend == "sqlite" else _POSTGRES_WRITERS
-        self.commits = GroupCommit(self.engine, max_writers=writers, observer=observer)
+        self.commits = GroupCommit(
+            self.engine,
+            max_writers=writers,
+            observer=observer,
+            sqlite_writer=SqliteGroupWriter(path) if path is not None else None,
+        )
 
     @classmethod
     def open(cls, url: str, **options: object) -> Store:

@@ -23,7 +23,15 @@ from sqlalchemy.pool import StaticPool
 from store.errors import StoreUnavailable
 from store.url import DatabaseUrl
 
-__all__ = ["COMMAND_TIMEOUT", "CONNECT_TIMEOUT", "create_engine", "unavailable_on_error"]
+__all__ = [
+    "COMMAND_TIMEOUT",
+    "CONNECT_TIMEOUT",
+    "SQLITE_BUSY_TIMEOUT",
+    "create_engine",
+    "sqlite_begin",
+    "sqlite_connected",
+    "unavailable_on_error",
+]
 
 CONNECT_TIMEOUT: Final = 3.0
 COMMAND_TIMEOUT: Final = 5.0
@@ -52,20 +60,22 @@ def create_engine(url: DatabaseUrl, *, pool_size: int = 5) -> AsyncEngine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url.url, **options)
-    event.listen(engine.sync_engine, "connect", _sqlite_connected)
-    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    event.listen(engine.sync_engine, "connect", sqlite_connected)
+    event.listen(engine.sync_engine, "begin", sqlite_begin)
     return engine
 
 
-def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (_sqlite_begin)
+def sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
+    """A new SQLite connection: our pragmas, and no implicit transactions."""
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (sqlite_begin)
     cursor = dbapi_connection.cursor()
     for pragma in _PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
+def sqlite_begin(connection: Any) -> None:
+    """Begin a transaction explicitly (SQLAlchemy's recipe for pysqlite)."""
     connection.exec_driver_sql("BEGIN")
 
 

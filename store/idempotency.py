@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.engine import unavailable_on_error
@@ -38,6 +39,7 @@ __all__ = [
     "Replay",
     "StoredResponse",
     "complete",
+    "completion_update",
 ]
 
 RETENTION: Final = 24 * 3600
@@ -85,8 +87,13 @@ Outcome = Claimed | Replay | Literal["in_flight", "mismatch"]
 
 async def complete(connection: AsyncConnection, completion: Completion) -> None:
     """Store the response of a claimed key (inside the caller's transaction)."""
+    await connection.execute(completion_update(completion))
+
+
+def completion_update(completion: Completion) -> Update:
+    """The statement storing the response of a claimed key."""
     claim, response = completion.claim, completion.response
-    await connection.execute(
+    return (
         update(IDEMPOTENCY_KEYS)
         .where(_key(claim.account_id, claim.key))
         .values(

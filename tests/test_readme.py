@@ -63,7 +63,7 @@ EXPECTED: Final[dict[str, tuple[str, ...]]] = {
     "dcc issue --keys var/demo/keys": (r'"uvci": "URN:UVCI:01:LU:', r'"hc1": "HC1:'),
     "--json var/demo/qr.png": (
         r"^VALID$",
-        r'^\{"valid":true,"checks":\[\{"name":"prefix","ok":true\}',
+        r'^\{"valid":true,"verdict":"valid","checks":\[\{"name":"prefix","ok":true\}',
         r"^INVALID: expiry: expired at ",
         r"^exit status 1$",
     ),
@@ -80,7 +80,7 @@ EXPECTED: Final[dict[str, tuple[str, ...]]] = {
         r"(?i:dcc-uvci): (\S+)\s+(?i:dcc-uvci): \1\s+(?i:idempotent-replayed): true",
     ),
     "/v1/verify -F image=": (
-        r'(\{"valid":true,"checks":\[.*){3}',
+        r'(\{"valid":true,"verdict":"valid","checks":\[.*){3}',
         r'"status":401,.*"code":"authentication_required"',
         r'\[\{"kid":"[^"]+","country":"LU","certificateType":"DSC"',
         r'\{"status":"ok"\}',

@@ -47,7 +47,7 @@ from api.routes.schemas import (
 )
 from api.runtime import Resources
 from issuer.issuer import IssuedCertificate, PreparedCertificate
-from issuer.render import MEDIA_TYPES, pdf_disposition, render
+from issuer.render import MEDIA_TYPES, pdf_disposition
 from issuer.request import IssueRequestInput
 from signing.errors import DccError, FieldError, RequestInvalid, SignerUnavailable, SigningError
 from store.idempotency import Claimed
@@ -140,7 +140,11 @@ async def _issue_one(
         media_type, content = JSON_MEDIA_TYPE, orjson.dumps(issued.to_response())
     else:
         job = partial(
-            render, issued, product, timezone=resources.settings.timezone, devices=resources.devices
+            resources.renderer.render,
+            issued,
+            product,
+            timezone=resources.settings.timezone,
+            devices=resources.devices,
         )
         media_type, content = MEDIA_TYPES[product], await resources.in_render_thread(job)
         if product == "pdf":

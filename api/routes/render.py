@@ -22,12 +22,13 @@ import verifier
 from api.body import read_hc1
 from api.deps import AccountDep, charge_account, resources_of
 from api.negotiation import negotiate
+from api.render_check import CheckedRenderer
 from api.responses import NO_STORE
 from api.routes.schemas import inline_json_body, problems, qr_or_pdf_content
 from hcert.hc1 import MAX_HC1_CHARS
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import IssuedCertificate
-from issuer.render import MEDIA_TYPES, PAGE_PNG_SCALE, RenderFormat, pdf_disposition, render
+from issuer.render import MEDIA_TYPES, PAGE_PNG_SCALE, RenderFormat, pdf_disposition
 from signing.errors import FieldError, RequestInvalid
 
 __all__ = ["RENDER_FORMATS", "RenderInput", "issued_from_hc1", "router"]
@@ -85,9 +86,12 @@ def _render_hc1(
     now: datetime,
     timezone: str,
     devices: DeviceRegistry,
+    renderer: CheckedRenderer,
 ) -> tuple[IssuedCertificate, bytes]:
     issued = issued_from_hc1(hc1, trust=trust, now=now, devices=devices)
-    content = render(issued, kind, timezone=timezone, devices=devices, scale=PAGE_PNG_SCALE)
+    content = renderer.render(
+        issued, kind, timezone=timezone, devices=devices, scale=PAGE_PNG_SCALE
+    )
     return issued, content
 
 
@@ -115,6 +119,7 @@ async def render_certificate(request: Request, account: AccountDep) -> Response:
         now=resources.clock(),
         timezone=resources.settings.timezone,
         devices=resources.devices,
+        renderer=resources.renderer,
     )
     async with resources.render_slots.hold(account.id):
         issued, content = await resources.in_render_thread(job)

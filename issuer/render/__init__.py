@@ -15,7 +15,7 @@ from typing import Final, Literal
 from hcert.valuesets import DeviceRegistry
 from issuer.issuer import IssuedCertificate
 from issuer.render.pdf import render_pdf
-from issuer.render.qr import render_png, render_svg
+from issuer.render.qr import QrCheck, QrEncoder, qr_matrix, render_png, render_svg
 
 __all__ = ["MEDIA_TYPES", "PAGE_PNG_SCALE", "RenderFormat", "pdf_disposition", "render"]
 
@@ -36,19 +36,33 @@ def render(
     timezone: str,
     devices: DeviceRegistry | None = None,
     scale: int = 4,
+    encoder: QrEncoder = qr_matrix,
+    check: QrCheck | None = None,
 ) -> bytes:
     """``issued`` as a QR PNG (``scale`` pixels per module), a QR SVG (UTF-8) or the PDF.
 
     The PDF prints times in ``timezone`` and the RAT device by its name from ``devices``.
+    ``encoder`` makes the QR matrix; ``check``, when given, sees every QR image before it
+    is used (the PNG or SVG returned, the PNG embedded in the PDF) and raises to refuse it.
     """
     if kind == "png":
-        return render_png(issued.hc1, scale=scale)
+        png = render_png(issued.hc1, scale=scale, encoder=encoder)
+        if check is not None:
+            check("png", png, issued.hc1)
+        return png
     if kind == "svg":
-        return render_svg(issued.hc1).encode("utf-8")
+        svg = render_svg(issued.hc1, encoder=encoder).encode("utf-8")
+        if check is not None:
+            check("svg", svg, issued.hc1)
+        return svg
     device = issued.certificate["t"][0].get("ma")
     known = devices.get(device) if devices is not None and isinstance(device, str) else None
     return render_pdf(
-        issued, timezone=timezone, device_name=known.name if known is not None else None
+        issued,
+        timezone=timezone,
+        device_name=known.name if known is not None else None,
+        encoder=encoder,
+        check=check,
     )
 
 

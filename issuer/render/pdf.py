@@ -1,9 +1,11 @@
 """The printable certificate: one A4 page, the QR code and the details in English and French.
 
-:func:`render_pdf` draws an :class:`~issuer.issuer.IssuedCertificate` with fpdf2 (pure
-Python). The QR code is the PNG of :func:`issuer.render.qr.render_png` (a whole number of pixels
-per module, a 4-module quiet zone) placed at 0.75 mm per module, between 50 and 85 mm a
-side, far above the 35 mm a phone camera needs at arm's length. Times (sample, issue,
+:func:`render_pdf` draws an :class:`~issuer.issuer.IssuedCertificate` with the project's own
+one-page PDF writer (:mod:`issuer.render.pdf_doc`; fonts and their subsets are read once and
+cached, :mod:`issuer.render.pdf_font`). The QR code is the PNG of
+:func:`issuer.render.qr.render_png` (:data:`PDF_QR_SCALE` pixels per module, a 4-module quiet
+zone), handed to ``check`` when given, then embedded as it is, at 0.75 mm per module, between
+50 and 85 mm a side, far above the 35 mm a phone camera needs at arm's length. Times (sample, issue,
 expiry) are printed in the issuer's local time with their UTC offset, never bare UTC
 (field.md §4).
 
@@ -13,7 +15,8 @@ page falls back to the PDF core font, which holds Latin-1 only. A name the font 
 show (CJK without DejaVu glyphs; Arabic and Hebrew, which would need a shaping engine) is
 printed in its ICAO 9303 standardised form, which is always on the page anyway; other
 text loses only the characters the font lacks.
-Rendering costs ~0.15 s of CPU with the embedded font; call it from a worker thread.
+Rendering costs a few milliseconds (the first PDF of a process, or of a new script, ~0.1 s
+more to read the font and subset it); call it from a worker thread.
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hcert.valuesets import DISEASE_COVID19, RESULT_NOT_DETECTED, TEST_TYPE_NAAT, TEST_TYPE_RAT
 from issuer.issuer import IssuedCertificate
 from issuer.render.page import DENSITIES, Page, Row
+from issuer.render.qr import QrCheck, QrEncoder, qr_matrix, render_png
 from signing.errors import ConfigError, DccError
 
-__all__ = ["DEFAULT_TIMEZONE", "FONT_DIRS", "find_unicode_font", "format_local", "render_pdf"]
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "FONT_DIRS",
+    "PDF_QR_SCALE",
+    "find_unicode_font",
+    "format_local",
+    "render_pdf",
+]
 
 DEFAULT_TIMEZONE: Final = "Europe/Luxembourg"
 FONT_DIRS: Final[tuple[Path, ...]] = (
@@ -38,6 +49,9 @@ FONT_DIRS: Final[tuple[Path, ...]] = (
     Path("/usr/share/fonts/TTF"),  # Arch
     Path("/usr/share/fonts/dejavu"),  # Alpine
 )
+PDF_QR_SCALE: Final = 4
+"""Pixels per module of the QR image in the PDF (1-bit; sharp at any print resolution)."""
+_QUIET_ZONE: Final = 4
 _REGULAR: Final = "DejaVuSans.ttf"
 _BOLD: Final = "DejaVuSans-Bold.ttf"
 
@@ -72,12 +86,16 @@ def render_pdf(
     timezone: str = DEFAULT_TIMEZONE,
     device_name: str | None = None,
     font_dirs: Sequence[Path] = FONT_DIRS,
+    encoder: QrEncoder = qr_matrix,
+    check: QrCheck | None = None,
 ) -> bytes:
     """The printable certificate of ``issued``: one A4 page of PDF.
 
     ``timezone`` (IANA name) is the issuer's: every time is printed in it with its offset.
     ``device_name`` is the RAT device's display name, printed beside its id when known.
     ``font_dirs`` are searched for DejaVu Sans (see the module doc for the fallback).
+    ``encoder`` makes the QR matrix; ``check`` (when given) is called with ``("png", image,
+    hc1)`` for the QR image before it is embedded, and raises to refuse it.
     Raises :class:`ConfigError` (``timezone_invalid``) for an unknown time zone and
     :class:`DccError` (``pdf_render_failed``) for a certificate without a test entry.
     """
@@ -85,11 +103,17 @@ def render_pdf(
     entry = _test_entry(issued.certificate)
     fonts = find_unicode_font(font_dirs)
     details = _test_rows(issued, entry, zone, device_name)
+    matrix = encoder(issued.hc1)
+    qr_png = render_png(
+        issued.hc1, scale=PDF_QR_SCALE, border=_QUIET_ZONE, encoder=lambda _: matrix
+    )
+    if check is not None:
+        check("png", qr_png, issued.hc1)
     for density in DENSITIES:
         page = Page(fonts, density=density)
         holder = _holder_rows(issued, zone, shows=page.can_show)
         page.header()
-        page.holder(issued.hc1, holder)
+        page.holder(qr_png, matrix.size + 2 * _QUIET_ZONE, holder)
         page.table(details)
         page.footer(timezone)
         if not page.overflows:

@@ -188,7 +188,10 @@ def test_in_process_benches_run_and_write_their_markdown(
         assert targeted[0].endswith(("| pass |", "| **MISS** |"))
         if targeted[0].endswith("| **MISS** |"):
             missed.append(number)
-        assert re.search(r"\n\n\(\d+ s\)$", section.split("\n\ntargets")[0])
+        footer = (
+            r"\n\n\(\d+ s; load average 1/5/15 min before [\d., ]+, after [\d., ]+ on \d+ CPUs\)$"
+        )
+        assert re.search(footer, section.split("\n\ntargets")[0])
     last = text.rstrip().splitlines()[-1]
     assert last == (f"targets missed in bench {missed}" if missed else "targets: all pass")
     assert capsys.readouterr().out.startswith("Machine: ")

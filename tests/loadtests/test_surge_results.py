@@ -20,10 +20,11 @@ from loadtests import surge
 from loadtests.fixtures import sample_requests
 from loadtests.servers import Server
 from loadtests.surge_record import DESIGNED_429, SurgeRecorder, percentile, phases_for
-from loadtests.surge_report import PLATEAU_P99_TARGET_MS, render_summary
+from loadtests.surge_report import PDF_P99_TARGET_MS, PLATEAU_P99_TARGET_MS, render_summary
 
 ISSUE = "POST /v1/certificates [json]"
 PNG = "POST /v1/certificates [png]"
+PDF = "POST /v1/certificates [pdf]"
 BATCH = "POST /v1/certificates/batch"
 VERIFY = "POST /v1/verify [hc1]"
 FIELDS = ["second", "name", "requests", "ok", "r429", "other", "p50", "p95", "p99"]
@@ -151,6 +152,20 @@ def test_summary_of_a_clean_surge_passes(recorder: SurgeRecorder, tmp_path: Path
     assert "- no errors other than designed 429s: pass (0 undesigned)" in lines
     p99 = f"- p99 of single issue at the plateau < {PLATEAU_P99_TARGET_MS:.0f} ms: pass (9.9 ms)"
     assert p99 in lines
+
+
+@pytest.mark.parametrize(("pdf_ms", "ok"), [(200.0, True), (300.0, False)])
+def test_summary_checks_the_pdf_p99_at_the_plateau(
+    recorder: SurgeRecorder, tmp_path: Path, pdf_ms: float, ok: bool
+) -> None:
+    _clean_run(recorder)
+    for ms in range(1, 101):
+        record(recorder, 8, PDF, 201, pdf_ms * ms / 100)
+    text, passed = _summary(tmp_path, recorder)
+    assert passed is ok
+    verdict = "pass" if ok else "**MISS**"
+    line = f"- p99 of PDF issue at the plateau < {PDF_P99_TARGET_MS:.0f} ms: {verdict}"
+    assert line in text
 
 
 def test_summary_misses_on_an_undesigned_error(recorder: SurgeRecorder, tmp_path: Path) -> None:

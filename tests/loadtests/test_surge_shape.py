@@ -163,9 +163,9 @@ def test_users_pharmacists_labs_travellers(probe: dict[str, Any]) -> None:
     assert set(users) == {"Pharmacist", "Lab", "Traveller"}
     weights = {name: user["weight"] for name, user in users.items()}
     assert weights["Pharmacist"] > weights["Traveller"] > weights["Lab"] >= 1
-    assert users["Pharmacist"]["tasks"] == {"issue_json": 4, "issue_png": 1}
+    assert users["Pharmacist"]["tasks"] == {"issue_pdf": 7, "issue_json": 2, "issue_png": 1}
     assert users["Lab"]["tasks"] == {"batch": 1}
-    assert users["Traveller"]["tasks"] == {"verify_hc1": 6, "verify_image": 1}
+    assert users["Traveller"]["tasks"] == {"verify_hc1": 1, "verify_image": 1}
     for user in users.values():
         low, high = user["wait"]
         assert 0 < low <= high <= 3.0
