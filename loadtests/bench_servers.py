@@ -93,21 +93,23 @@ def run(
             "DCC_RATE_PHARMACIST": UNLIMITED,
             "DCC_RATE_GLOBAL": UNLIMITED,
         }
-        targets: list[tuple[str, Server]] = []
+        targets: list[tuple[str, Server, str]] = []
         if baseline is not None:
-            base_env = {**env, "PYTHONPATH": str(baseline)}
-            targets.append(("baseline", started.start_dcc("base", base_env, workers=workers)))
+            base_env, base_key = _baseline_database(started, baseline, env)
+            base = started.start_dcc("base", base_env, workers=workers)
+            targets.append(("baseline", base, base_key))
         here = {**env, "PYTHONPATH": str(Path.cwd())}
         for name in servers:
-            targets.append((name, started.start_dcc(name, here, workers=workers, server=name)))
+            server = started.start_dcc(name, here, workers=workers, server=name)
+            targets.append((name, server, key))
         for _ in range(rounds):
             for product, accept in _PRODUCTS.items():
-                headers = {
-                    "Content-Type": "application/json",
-                    "Accept": accept,
-                    "Authorization": f"Bearer {key}",
-                }
-                for name, server in targets:
+                for name, server, target_key in targets:
+                    headers = {
+                        "Content-Type": "application/json",
+                        "Accept": accept,
+                        "Authorization": f"Bearer {target_key}",
+                    }
                     before = _group_cpu_seconds(server)
                     load = run_load(
                         f"{server.url}/v1/certificates",
@@ -122,6 +124,22 @@ def run(
                         Run(load, per_request, os.getloadavg()[0])
                     )
     return runs
+
+
+def _baseline_database(
+    started: ServerSet, baseline: Path, env: dict[str, str]
+) -> tuple[dict[str, str], str]:
+    """The baseline's own database, at the baseline's schema (it refuses a newer one), with
+    an account made by the baseline's code; its environment and the account's key."""
+    database = f"sqlite:///{started.root / 'baseline.sqlite3'}"
+    base_env = {**os.environ, **env, "DCC_DATABASE_URL": database, "PYTHONPATH": str(baseline)}
+    dcc = [sys.executable, "-c", "import sys, cli; sys.exit(cli.main())"]
+    for args in (["db", "upgrade"], ["accounts", "add", "--name", "bench", "--role", "pharmacist"]):
+        done = subprocess.run(  # noqa: S603 (our interpreter, the baseline's code)
+            [*dcc, *args], check=True, capture_output=True, text=True, env=base_env, cwd=baseline
+        )
+    key = done.stdout.strip().splitlines()[-1]
+    return {**env, "DCC_DATABASE_URL": database, "PYTHONPATH": str(baseline)}, key
 
 
 def _median(runs: Sequence[Run]) -> Run:
