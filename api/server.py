@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from uvicorn.config import LOGGING_CONFIG
 
-from api.server_limits import HTTP_PROTOCOL
+from api.server_limits import BODY_TIMEOUT, HEADER_TIMEOUT, HTTP_PROTOCOL, MAX_HEADER_BYTES
 
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
@@ -127,6 +127,7 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
     proxy headers, but always sends ``server: granian`` (it has no option to omit it).
     """
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
     return {
@@ -144,6 +145,11 @@ def granian_options(options: ServeOptions) -> dict[str, Any]:
         # at warning and above, where granian would still call into Python per request
         "log_access": options.log_level in ("info", "debug"),
         "workers_kill_timeout": max(1, round(options.drain_seconds)),
+        # the header bounds of api.server_limits, as far as granian has them: a read buffer
+        # of that size (larger headers are refused) and the time to receive the headers
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=round(HEADER_TIMEOUT * 1000), max_buffer_size=MAX_HEADER_BYTES
+        ),
         "respawn_failed_workers": True,
     }
 
@@ -163,6 +169,11 @@ def hypercorn_config(options: ServeOptions) -> HypercornConfig:
     config.errorlog = "-"
     config.include_server_header = False
     config.graceful_timeout = options.drain_seconds
+    # the bounds of api.server_limits, as far as hypercorn has them: incomplete requests (the
+    # headers) above that size are refused, and a read that waits longer than the body
+    # deadline ends the connection
+    config.h11_max_incomplete_size = MAX_HEADER_BYTES
+    config.read_timeout = int(BODY_TIMEOUT)
     return config
 
 

@@ -197,3 +197,62 @@ def test_the_access_log_holds_paths_never_query_strings(served: Served) -> None:
     log = served.log()
     assert secret not in log
     assert "api_key" not in log
+
+
+@pytest.fixture(scope="module", params=["granian", "hypercorn"])
+def other_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, session_keys: Path
+) -> Iterator[Served]:
+    """``dcc serve --server granian|hypercorn`` (their own knobs for the same bounds)."""
+    name: str = request.param
+    folder = tmp_path_factory.mktemp(f"served-{name}")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DCC_")}
+    env.update(
+        DCC_KEYS_DIR=str(session_keys), DCC_DATABASE_URL=migrated_sqlite(folder), DCC_REDIS_URL=""
+    )
+    port, log = _free_port(), folder / "serve.log"
+    argv = ["serve", "--host", "127.0.0.1", "--port", str(port), "--server", name]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys\nfrom cli import main\nsys.exit(main())", *argv],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Served(port, log, process)
+
+    def healthy() -> bool:
+        assert process.poll() is None, server.log()
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(healthy, what=lambda: f"dcc serve --server {name}:\n{server.log()}", timeout=60)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_other_servers_refuse_an_oversized_header_and_keep_serving(other_server: Served) -> None:
+    """granian and hypercorn answer an oversized header with an error (or close) after at
+    most a few of its megabytes, never a 200, and go on serving."""
+    with other_server.connect() as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        sent = 0
+        try:
+            while sent < 64 * 1024 * 1024:
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            answer = read_all(sock)
+        except ConnectionResetError:
+            answer = b""
+    assert not answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert answer == b"" or status_of(answer) in (400, 413, 431), answer[:200]
+    assert sent < 4 * 1024 * 1024
+    assert httpx.get(f"http://127.0.0.1:{other_server.port}/healthz").status_code == 200
