@@ -210,7 +210,7 @@ def read_destination(
             errors.append(found)
         else:
             moment = found
-    if language is not None and language not in LANGUAGES:
+    if language is not None and (not isinstance(language, str) or language not in LANGUAGES):
         message = f"must be one of {', '.join(sorted(LANGUAGES))}"
         errors.append(FieldError("lang", "lang_invalid", message))
     destination: Destination | None = None

@@ -193,6 +193,14 @@ def test_read_destination_refuses_bad_values() -> None:
     ]
 
 
+@pytest.mark.parametrize("value", [["fr"], {"fr": 1}, 7, 2.5, True])
+def test_read_destination_refuses_values_of_other_json_types(value: object) -> None:
+    """Found by the OpenAPI conformance run: a list as ``lang`` raised TypeError (500)."""
+    for arguments in ((value, None, None), (None, value, None), (None, None, value)):
+        with pytest.raises(RequestInvalid):
+            read_destination(*arguments)
+
+
 def test_a_configured_device_list_is_the_device_value_set(
     build_issuer: IssuerFactory, es256_keys: SigningKeys, tmp_path: Path
 ) -> None:
