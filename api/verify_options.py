@@ -58,6 +58,11 @@ def split_options(body: object) -> tuple[object, dict[str, object]]:
 def verify_options(
     request: Request, body_options: Mapping[str, object], rules: RuleSet
 ) -> tuple[Destination | None, datetime | None]:
-    """The destination (None without ``country``) and validation time (None: now)."""
-    values = {name: body_options.get(name, request.query_params.get(name)) for name in OPTION_NAMES}
+    """The destination (None without ``country``) and validation time (None: now).
+
+    Every value given is checked, also a query parameter that a body member overrides."""
+    query = {name: request.query_params.get(name) for name in OPTION_NAMES}
+    if any(value is not None for value in query.values()):
+        read_destination(query["country"], query["at"], query["lang"], rules=rules)
+    values = {name: body_options.get(name, query[name]) for name in OPTION_NAMES}
     return read_destination(values["country"], values["at"], values["lang"], rules=rules)
