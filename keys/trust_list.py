@@ -158,6 +158,17 @@ def _parse(body: bytes) -> list[x509.Certificate]:
     return [_from_base64_der(first_line + rest, "input")]
 
 
+def _parse_der(raw: bytes) -> list[x509.Certificate]:
+    """Binary DER as it is: stripping "whitespace" would cut a DER whose last bytes happen
+    to be 0x09-0x0d or 0x20 (a random key makes that about one time in 40)."""
+    if raw[:1] != bytes([_DER_SEQUENCE]):
+        return []
+    try:
+        return [x509.load_der_x509_certificate(raw)]
+    except ValueError:
+        return []
+
+
 def parse_certificates(data: bytes) -> list[x509.Certificate]:
     """Read DSC certificates from any accepted trust-list form; duplicates appear once.
 
@@ -171,10 +182,11 @@ def parse_certificates(data: bytes) -> list[x509.Certificate]:
     """
     if len(data) > MAX_TRUST_LIST_BYTES:
         raise _invalid(f"trust list is larger than {MAX_TRUST_LIST_BYTES} bytes")
-    body = data.removeprefix(_UTF8_BOM).strip()
+    raw = data.removeprefix(_UTF8_BOM)
+    body = raw.strip()
     if not body:
         raise _invalid("trust list is empty")
     unique: dict[bytes, x509.Certificate] = {}
-    for cert in _parse(body):
+    for cert in _parse_der(raw) or _parse(body):
         unique.setdefault(certificate_der(cert), cert)
     return list(unique.values())

@@ -181,7 +181,8 @@ def read_trust_list(
         if entries is not None:
             kind = KIND_GATEWAY if kind == KIND_CERTIFICATES else kind
             updated_at = _check_entries(entries) or modified_at
-    certificates = parse_certificates(body)
+    # the original bytes unless signed: a binary DER must not lose "whitespace" at its end
+    certificates = parse_certificates(body if signed is not None else data)
     countries = sorted({country for cert in certificates if (country := subject_country(cert))})
     info = TrustListInfo(name, kind, updated_at, len(certificates), tuple(countries))
     return TrustStore(certificates, source=info)
