@@ -14,9 +14,11 @@ sources and are merged for verification.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -157,21 +159,9 @@ class TrustStore:
         """
         certificates: list[x509.Certificate] = []
         for path in paths:
-            try:
-                with path.open("rb") as handle:
-                    data = handle.read(MAX_TRUST_LIST_BYTES + 1)
-            except OSError as exc:
-                raise KeyMaterialError(
-                    f"cannot read trust file {path}: {exc.strerror or exc}",
-                    code="trust_file_unreadable",
-                    path=str(path),
-                ) from exc
-            try:
+            data, _ = read_trust_file(path)
+            with naming_trust_file(path):
                 certificates.extend(parse_certificates(data))
-            except KeyMaterialError as exc:
-                raise KeyMaterialError(
-                    f"trust file {path}: {exc.message}", code=exc.code, path=str(path)
-                ) from exc
         return cls(certificates)
 
     def candidates(self, kid: bytes) -> tuple[TrustedCertificate, ...]:
@@ -186,3 +176,29 @@ class TrustStore:
 
     def __repr__(self) -> str:
         return f"TrustStore({self._count} certificates, {len(self._by_kid)} kids)"
+
+
+def read_trust_file(path: Path) -> tuple[bytes, datetime]:
+    """The bytes of a trust file (at most one byte over the list limit, so that the parser
+    refuses it) and its modification time; ``trust_file_unreadable`` naming it."""
+    try:
+        with path.open("rb") as handle:
+            modified = datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, UTC)
+            return handle.read(MAX_TRUST_LIST_BYTES + 1), modified
+    except OSError as exc:
+        raise KeyMaterialError(
+            f"cannot read trust file {path}: {exc.strerror or exc}",
+            code="trust_file_unreadable",
+            path=str(path),
+        ) from exc
+
+
+@contextlib.contextmanager
+def naming_trust_file(path: Path) -> Iterator[None]:
+    """A :class:`KeyMaterialError` raised inside, again with the file's path in front."""
+    try:
+        yield
+    except KeyMaterialError as exc:
+        raise KeyMaterialError(
+            f"trust file {path}: {exc.message}", code=exc.code, path=str(path)
+        ) from exc

@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -44,7 +44,7 @@ from keys.kid import subject_country
 from keys.trust_list import MAX_TRUST_LIST_BYTES, parse_certificates
 from signing.errors import KeyMaterialError
 from verifier.dates import parse_date_time
-from verifier.trust import TrustListInfo, TrustStore
+from verifier.trust import TrustListInfo, TrustStore, naming_trust_file, read_trust_file
 
 __all__ = [
     "KIND_CERTIFICATES",
@@ -196,22 +196,9 @@ def read_trust_list_file(
     Raises :class:`KeyMaterialError` (``trust_file_unreadable`` or the codes above) naming
     the file.
     """
-    try:
-        with path.open("rb") as handle:
-            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            data = handle.read(MAX_TRUST_LIST_BYTES + 1)
-    except OSError as exc:
-        raise KeyMaterialError(
-            f"cannot read trust file {path}: {exc.strerror or exc}",
-            code="trust_file_unreadable",
-            path=str(path),
-        ) from exc
-    try:
+    data, modified = read_trust_file(path)
+    with naming_trust_file(path):
         return read_trust_list(data, name=path.name, signer_keys=signer_keys, modified_at=modified)
-    except KeyMaterialError as exc:
-        raise KeyMaterialError(
-            f"trust file {path}: {exc.message}", code=exc.code, path=str(path)
-        ) from exc
 
 
 def trust_list_files(paths: Sequence[Path]) -> list[Path]:
