@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from api.key_revocation import retire_own_key
 from api.revocation_list import build_published
 from api.revocation_requests import MAX_INSTANT, OPERATOR_REASONS
 from api.settings import Settings
 from cli.db import with_store
+from keys.revocation import retire_own_key
 from signing.errors import ConfigError
 from store import Store
 from store.revocations import Outcome

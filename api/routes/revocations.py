@@ -22,7 +22,6 @@ from starlette.responses import Response
 from api.accounts import Account
 from api.body import JSON_TYPES, parse_json, read_body, require_media_type
 from api.deps import OperatorAccountDep, ResourcesDep
-from api.key_revocation import retire_own_key
 from api.responses import NO_STORE, json_response
 from api.revocation_requests import (
     read_account_revocation,
@@ -39,6 +38,7 @@ from api.routes.revocation_schemas import (
 )
 from api.routes.schemas import inline_json_body, problems
 from api.runtime import Resources
+from keys.revocation import retire_own_key
 from store.revocations import Outcome
 
 __all__ = ["router"]

@@ -1,5 +1,5 @@
 """A revoked DSC of this deployment stops signing: the leak case of ``POST
-/v1/revocations/key`` (and ``dcc revoke key``) reaches the key lifecycle.
+/v1/revocations/key`` and ``dcc revoke key`` reaches the key lifecycle.
 
 The store records the revocation (its certificates revoked, trust lists of verifiers drop
 the kid from ``distrust_at``); when the kid is one of the DSCs of the keys folder, its
