@@ -34,7 +34,7 @@ from typing import Final
 from loadtests.bench_cli import print_report
 from loadtests.fixtures import sample_requests
 from loadtests.loadgen import LoadResult, generator_name, run_load
-from loadtests.servers import LOOPBACK, Server, ServerSet, free_port
+from loadtests.servers import Server, ServerSet
 
 __all__ = ["BASELINE_REF", "TARGETS", "main", "report"]
 
@@ -99,28 +99,8 @@ def start_baseline(servers: ServerSet, checkout: Path, env: dict[str, str]) -> t
         cwd=checkout,
     )
     key = result.stdout.strip().splitlines()[-1]
-    port = free_port()
-    argv = _baseline_dcc(
-        [
-            "serve",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-    )
-    server_env = {
-        **env,
-        "PYTHONPATH": str(checkout),
-        "DCC_KEYS_DIR": str(servers.keys_dir),
-        "DCC_ACCOUNTS_FILE": str(accounts),
-    }
-    server = servers.spawn("dcc-without-register", argv, server_env, port, cwd=checkout)
-    servers.wait_ready(server)
+    server_env = {**env, "PYTHONPATH": str(checkout), "DCC_ACCOUNTS_FILE": str(accounts)}
+    server = servers.start_dcc("dcc-without-register", server_env, workers=1)
     return server, key
 
 

@@ -116,16 +116,7 @@ class ServerSet:
             self._keys_dir = make_keys(self.root)
         return self._keys_dir
 
-    def spawn(
-        self,
-        name: str,
-        argv: list[str],
-        env: Mapping[str, str],
-        port: int,
-        *,
-        cwd: Path | None = None,
-    ) -> Server:
-        """Start ``argv`` (logging to this set's folder) as a server listening on ``port``."""
+    def _spawn(self, name: str, argv: list[str], env: Mapping[str, str], port: int) -> Server:
         log = self.root / f"{name}.log"
         with log.open("wb") as handle:
             process = subprocess.Popen(  # noqa: S603 (our own interpreter and binaries)
@@ -135,7 +126,6 @@ class ServerSet:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **env},
                 start_new_session=True,
-                cwd=cwd,
             )
         server = Server(name, process, port, log)
         self.servers.append(server)
@@ -162,7 +152,7 @@ class ServerSet:
             "--protected-mode",
             "yes",
         ]
-        server = self.spawn(f"redis-{port}", argv, {}, port)
+        server = self._spawn(f"redis-{port}", argv, {}, port)
         _wait_redis(port, server.process)
         return f"redis://{LOOPBACK}:{port}/0"
 
@@ -225,7 +215,7 @@ class ServerSet:
             *(["--server", server] if server else []),
         ]
         full_env = {"DCC_KEYS_DIR": str(self.keys_dir), **env}
-        started = self.spawn(name, argv, full_env, port)
+        started = self._spawn(name, argv, full_env, port)
         self._wait(started, "/readyz")
         return started
 
@@ -247,13 +237,9 @@ class ServerSet:
             str(response_bytes),
             *(["--plain"] if plain else []),
         ]
-        server = self.spawn(name, argv, {}, port)
+        server = self._spawn(name, argv, {}, port)
         self._wait(server, "/healthz")
         return server
-
-    def wait_ready(self, server: Server) -> None:
-        """Wait until ``server`` answers ``/readyz`` (or fail with its log)."""
-        self._wait(server, "/readyz")
 
     def _wait(self, server: Server, path: str) -> None:
         """Wait for ``path`` to answer; on failure, raise with the end of the server's log."""
