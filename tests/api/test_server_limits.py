@@ -67,20 +67,17 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, session_keys: Path) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("served")
+def _serve(folder: Path, session_keys: Path, starter: str, *options: str) -> Iterator[Served]:
+    """``dcc serve`` (run by ``starter``) on a free port until the generator is closed."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("DCC_")}
     env.update(
         DCC_KEYS_DIR=str(session_keys), DCC_DATABASE_URL=migrated_sqlite(folder), DCC_REDIS_URL=""
     )
     port, log = _free_port(), folder / "serve.log"
+    argv = ["serve", "--host", "127.0.0.1", "--port", str(port), *options]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", _STARTER, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-c", starter, *argv], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     server = Served(port, log, process)
 
@@ -93,12 +90,19 @@ def served(tmp_path_factory: pytest.TempPathFactory, session_keys: Path) -> Iter
 
     try:
         wait_until(
-            healthy, what=lambda: f"dcc serve answering /healthz:\n{server.log()}", timeout=60
+            healthy,
+            what=lambda: f"dcc serve {options} answering /healthz:\n{server.log()}",
+            timeout=60,
         )
         yield server
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, session_keys: Path) -> Iterator[Served]:
+    yield from _serve(tmp_path_factory.mktemp("served"), session_keys, _STARTER)
 
 
 def status_of(answer: bytes) -> int:
@@ -206,34 +210,8 @@ def other_server(
     """``dcc serve --server granian|hypercorn`` (their own knobs for the same bounds)."""
     name: str = request.param
     folder = tmp_path_factory.mktemp(f"served-{name}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DCC_")}
-    env.update(
-        DCC_KEYS_DIR=str(session_keys), DCC_DATABASE_URL=migrated_sqlite(folder), DCC_REDIS_URL=""
-    )
-    port, log = _free_port(), folder / "serve.log"
-    argv = ["serve", "--host", "127.0.0.1", "--port", str(port), "--server", name]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "import sys\nfrom cli import main\nsys.exit(main())", *argv],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Served(port, log, process)
-
-    def healthy() -> bool:
-        assert process.poll() is None, server.log()
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(healthy, what=lambda: f"dcc serve --server {name}:\n{server.log()}", timeout=60)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    starter = "import sys\nfrom cli import main\nsys.exit(main())"
+    yield from _serve(folder, session_keys, starter, "--server", name)
 
 
 def test_other_servers_refuse_an_oversized_header_and_keep_serving(other_server: Served) -> None:
