@@ -10,6 +10,7 @@ console errors and page errors are collected: each test ends with :meth:`Browse.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -97,6 +98,14 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
     )
     account = add_account(settings.database_url, name="Pharmacie du Centre", role="pharmacist")
     port = _free_port()
+    dsc = x509.load_pem_x509_certificate(generated.dsc_cert_path.read_bytes())
+    with serving(settings, port):
+        yield LiveService(f"http://127.0.0.1:{port}", account.api_key, dsc, settings)
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, port: int) -> Iterator[None]:
+    """The app of ``settings`` under uvicorn in a thread on ``port``, until the block ends."""
     config = uvicorn.Config(
         create_app(settings),
         host="127.0.0.1",
@@ -113,9 +122,8 @@ def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServi
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the service did not start")
         time.sleep(0.02)
-    dsc = x509.load_pem_x509_certificate(generated.dsc_cert_path.read_bytes())
     try:
-        yield LiveService(f"http://127.0.0.1:{port}", account.api_key, dsc, settings)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)

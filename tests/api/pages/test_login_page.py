@@ -6,7 +6,6 @@ loopback) with one pharmacy and one member; Debian's Chromium under Playwright.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,15 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.oidc_settings import read_oidc_settings
 from api.ratelimit import Rate
 from api.settings import Settings
 from keys.generate import generate_keys
 from tests.accounts import add_account, migrated_sqlite, run_on_store
-from tests.api.pages.conftest import _free_port, _write_devices, fill_issue_form, open_page
+from tests.api.pages.conftest import (
+    _free_port,
+    _write_devices,
+    fill_issue_form,
+    open_page,
+    serving,
+)
 from tests.oidc_provider import running_provider
 
 pytestmark = pytest.mark.slow
@@ -59,22 +62,8 @@ def login_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 now=int(time.time()),
             ),
         )
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="dcc-login-server", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("the service did not start")
-            time.sleep(0.02)
-        try:
+        with serving(settings, port):
             yield base_url
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
 
 
 @pytest.mark.parametrize(
