@@ -22,10 +22,11 @@ from sqlalchemy import text
 from store.accounts import Accounts
 from store.engine import COMMAND_TIMEOUT, create_engine, unavailable_on_error
 from store.errors import SchemaOutdated, StoreUnavailable
-from store.group_commit import CommitObserver, GroupCommit
+from store.group_commit import CommitObserver, EngineGroupWriter, GroupCommit, GroupWriter
 from store.idempotency import Idempotency
 from store.members import Members
 from store.migrate import require_current, upgrade
+from store.postgres_writer import PostgresGroupWriter
 from store.register import Register
 from store.revocations import Revocations
 from store.sessions import Sessions
@@ -58,14 +59,16 @@ class Store:
         self.members = Members(self.engine)
         self.sessions = Sessions(self.engine)
         self.revocations = Revocations(self.engine)
-        path = url.sqlite_path
         writers = 1 if url.backend == "sqlite" else _POSTGRES_WRITERS
-        self.commits = GroupCommit(
-            self.engine,
-            max_writers=writers,
-            observer=observer,
-            sqlite_writer=SqliteGroupWriter(path) if path is not None else None,
-        )
+        self.commits = GroupCommit(self.group_writer(), max_writers=writers, observer=observer)
+
+    def group_writer(self) -> GroupWriter:
+        """A new writer of group commits for this database (the store's own is in
+        :attr:`commits`)."""
+        if self.url.backend == "postgresql":
+            return PostgresGroupWriter(self.engine)
+        path = self.url.sqlite_path
+        return SqliteGroupWriter(path) if path is not None else EngineGroupWriter(self.engine)
 
     @classmethod
     def open(cls, url: str, **options: object) -> Store:

@@ -9,8 +9,11 @@ PostgreSQL up to ``max_writers`` transactions run at once (the server flushes co
 commits together), so a request that arrives during a commit need not wait for it; SQLite
 has one writer at a time, so it keeps one.
 
-On a SQLite file the transaction is written by a :class:`~store.sqlite_writer.SqliteGroupWriter`
-(one thread hop instead of one per statement); elsewhere through the async engine.
+A :class:`GroupWriter` writes each group: on PostgreSQL the
+:class:`~store.postgres_writer.PostgresGroupWriter` (one ``INSERT … unnest`` statement, one
+round trip), on a SQLite file the :class:`~store.sqlite_writer.SqliteGroupWriter` (one
+thread hop instead of one per statement), elsewhere (in-memory SQLite) the
+:class:`EngineGroupWriter` through the async engine.
 
 A stored idempotent response (:class:`~store.idempotency.Completion`) is written in the
 same transaction as its rows. When the transaction fails, every request of the group gets
@@ -24,21 +27,49 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.engine import unavailable_on_error
 from store.idempotency import Completion, complete
 from store.register import IssuanceRecord, insert_rows
-from store.sqlite_writer import SqliteGroupWriter
 
-__all__ = ["MAX_GROUP_ROWS", "CommitObserver", "GroupCommit"]
+__all__ = ["MAX_GROUP_ROWS", "CommitObserver", "EngineGroupWriter", "GroupCommit", "GroupWriter"]
 
 MAX_GROUP_ROWS: Final = 2000
 
 CommitObserver = Callable[[int, int, float], None]
 """Called after each commit with (requests, rows, seconds)."""
+
+
+class GroupWriter(Protocol):
+    """Writes one group's rows and stored responses in one transaction."""
+
+    async def write(
+        self, rows: Sequence[IssuanceRecord], completions: Sequence[Completion]
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class EngineGroupWriter:
+    """A group's transaction through the async engine (any backend; in-memory SQLite)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def write(
+        self, rows: Sequence[IssuanceRecord], completions: Sequence[Completion]
+    ) -> None:
+        """Insert ``rows`` and store ``completions`` in one transaction."""
+        async with self._engine.begin() as connection:
+            await insert_rows(connection, rows)
+            for completion in completions:
+                await complete(connection, completion)
+
+    async def close(self) -> None:
+        """Nothing of its own to close (the store disposes of the engine)."""
 
 
 @dataclass(slots=True)
@@ -53,15 +84,13 @@ class GroupCommit:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        writer: GroupWriter,
         *,
         max_rows: int = MAX_GROUP_ROWS,
         max_writers: int = 1,
         observer: CommitObserver | None = None,
-        sqlite_writer: SqliteGroupWriter | None = None,
     ) -> None:
-        self._engine = engine
-        self._sqlite_writer = sqlite_writer
+        self._writer = writer
         self._max_rows = max_rows
         self._max_writers = max_writers
         self._observer = observer
@@ -84,8 +113,7 @@ class GroupCommit:
         """Wait for the transactions in progress."""
         if self._writers:
             await asyncio.wait(list(self._writers))
-        if self._sqlite_writer is not None:
-            self._sqlite_writer.close()
+        await self._writer.close()
 
     def _next_group(self) -> list[_Waiting]:
         waiting, size, count = self._waiting, 0, 0
@@ -107,13 +135,7 @@ class GroupCommit:
         completions = [item.completion for item in group if item.completion is not None]
         try:
             async with unavailable_on_error("register write"):
-                if self._sqlite_writer is not None:
-                    await self._sqlite_writer.write(rows, completions)
-                else:
-                    async with self._engine.begin() as connection:
-                        await insert_rows(connection, rows)
-                        for completion in completions:
-                            await complete(connection, completion)
+                await self._writer.write(rows, completions)
         except Exception as error:  # every waiter of the group gets the outcome
             for item in group:
                 if not item.done.done():

@@ -54,7 +54,7 @@ class SqliteGroupWriter:
             for completion in completions:
                 connection.execute(completion_update(completion))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Finish the transaction in progress and close the connection."""
         self._thread.shutdown(wait=True)
         self._engine.dispose()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from store import Store
 from store.group_commit import GroupCommit
@@ -37,9 +42,25 @@ async def test_rows_are_durable_and_readable(store: Store) -> None:
     assert await store.register.uvcis([row(2).uvci, "other"]) == {row(2).uvci}
 
 
-async def test_concurrent_requests_share_commits(store: Store) -> None:
+@pytest.fixture
+async def group_commits(store: Store) -> AsyncIterator[Callable[..., GroupCommit]]:
+    """Group commits of the test's own on ``store`` (closed after the test)."""
+    made: list[GroupCommit] = []
+
+    def make(**options: Any) -> GroupCommit:
+        made.append(GroupCommit(store.group_writer(), **options))
+        return made[-1]
+
+    yield make
+    for commits in made:
+        await commits.close()
+
+
+async def test_concurrent_requests_share_commits(
+    store: Store, group_commits: Callable[..., GroupCommit]
+) -> None:
     commits: list[tuple[int, int]] = []
-    writer = GroupCommit(store.engine, observer=lambda n, rows, _: commits.append((n, rows)))
+    writer = group_commits(observer=lambda n, rows, _: commits.append((n, rows)))
     await writer.record([row(0)])
     assert commits == [(1, 1)]  # a request alone is committed at once
     await asyncio.gather(*(writer.record([row(i)]) for i in range(1, 201)))
@@ -48,11 +69,11 @@ async def test_concurrent_requests_share_commits(store: Store) -> None:
     assert await store.register.count() == 201
 
 
-async def test_a_group_is_cut_at_its_row_limit(store: Store) -> None:
+async def test_a_group_is_cut_at_its_row_limit(
+    store: Store, group_commits: Callable[..., GroupCommit]
+) -> None:
     commits: list[int] = []
-    writer = GroupCommit(
-        store.engine, max_rows=10, observer=lambda _, rows, __: commits.append(rows)
-    )
+    writer = group_commits(max_rows=10, observer=lambda _, rows, __: commits.append(rows))
     await asyncio.gather(*(writer.record([row(10 * i + j) for j in range(4)]) for i in range(8)))
     assert max(commits) <= 10
     assert await store.register.count() == 32
@@ -81,10 +102,12 @@ async def test_a_stored_response_is_written_with_its_rows(store: Store) -> None:
     assert await store.register.get(row(7).uvci) is not None
 
 
-async def test_on_postgresql_a_blocked_commit_does_not_hold_up_the_next(store: Store) -> None:
+async def test_on_postgresql_a_blocked_commit_does_not_hold_up_the_next(
+    store: Store, group_commits: Callable[..., GroupCommit]
+) -> None:
     if store.url.backend != "postgresql":
         return  # SQLite has one writer at a time: the group commit keeps one
-    writer = GroupCommit(store.engine, max_writers=2)
+    writer = group_commits(max_writers=2)
     async with store.engine.connect() as other:
         transaction = await other.begin()
         await insert_rows(other, [row(1)])  # uncommitted: a second insert of it waits
@@ -101,3 +124,22 @@ async def test_on_postgresql_a_blocked_commit_does_not_hold_up_the_next(store: S
         await transaction.rollback()
     await blocked
     assert await store.register.uvcis([row(1).uvci, row(2).uvci]) == {row(1).uvci, row(2).uvci}
+
+
+async def test_a_group_keeps_every_column_of_every_row(store: Store) -> None:
+    rows = [row(1), replace(row(2), member="member-9", channel="batch", test_type="LP6464-4")]
+    rows.append(replace(row(3, account="b" * 16), issued_at=2**40, expires_at=2**41))
+    await asyncio.gather(*(store.commits.record([one]) for one in rows))
+    assert [await store.register.get(one.uvci) for one in rows] == rows
+
+
+async def test_a_failed_group_stores_neither_its_rows_nor_its_response(store: Store) -> None:
+    await store.commits.record([row(1)])
+    claim = await store.idempotency.claim("a" * 16, "retry-2", "f" * 64, now=100)
+    assert not isinstance(claim, str | Replay)
+    response = StoredResponse(201, "application/json", {}, b"{}")
+    with pytest.raises(IntegrityError):  # row(1) again: the one transaction fails
+        await store.commits.record([row(2), row(1)], Completion(claim, response))
+    assert await store.register.get(row(2).uvci) is None
+    again = await store.idempotency.claim("a" * 16, "retry-2", "f" * 64, now=101)
+    assert again == "in_flight"  # the response was not stored either
