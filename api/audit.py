@@ -2,10 +2,11 @@
 
 Each line holds ``event`` (``certificate_issued``), ``account`` (the organisation),
 ``member`` (the subject id of the member who issued; null for an API key), ``channel``
-(single, batch, form, cli) and what :meth:`issuer.issuer.IssuedCertificate.audit` keeps: uvci, kid,
-test_type, iat, exp and the three revocation hashes (hcert §8). The issuance register in
-the store is the record revocation queries; the audit trail is its append-only twin for
-log pipelines, written once the register rows are durable, before the answer.
+(single, batch, form, cli, reissue) and what the certificate's register row keeps: uvci,
+kid, test_type, iat, exp and the three revocation hashes (hcert §8). The issuance register
+in the store is the record revocation queries; the audit trail is its append-only twin for
+log pipelines, written from the same rows once they are durable, before the answer (so the
+revocation hashes are computed once per certificate, not once for each).
 
 Sinks: :meth:`AuditTrail.to_logger` sends each line to the ``dcc.audit`` logger (the
 default of :func:`api.app.create_app`: tests and embedding apps route it as they like);
@@ -29,7 +30,7 @@ from typing import Final
 
 import orjson
 
-from issuer.issuer import IssuedCertificate
+from store.register import IssuanceRecord
 
 __all__ = ["AUDIT_EVENT", "AUDIT_LOGGER", "AuditTrail"]
 
@@ -73,19 +74,27 @@ class AuditTrail:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return cls.to_fd(fd)
 
-    def record(
-        self,
-        account: str,
-        channel: str,
-        issued: Iterable[IssuedCertificate],
-        *,
-        member: str | None = None,
-    ) -> None:
-        """Write one line per certificate of ``issued``, issued for ``account`` by ``member``."""
-        head = {"event": AUDIT_EVENT, "account": account, "member": member, "channel": channel}
+    def record(self, rows: Iterable[IssuanceRecord]) -> None:
+        """Write one line per register row of ``rows`` (issued certificates)."""
         lines = [
-            orjson.dumps({**head, **certificate.audit()}, option=orjson.OPT_APPEND_NEWLINE)
-            for certificate in issued
+            orjson.dumps(
+                {
+                    "event": AUDIT_EVENT,
+                    "account": row.account_id,
+                    "member": row.member,
+                    "channel": row.channel,
+                    "uvci": row.uvci,
+                    "kid": row.kid,
+                    "test_type": row.test_type,
+                    "iat": row.issued_at,
+                    "exp": row.expires_at,
+                    "signature_hash": row.signature_hash,
+                    "uci_hash": row.uci_hash,
+                    "country_uci_hash": row.country_uci_hash,
+                },
+                option=orjson.OPT_APPEND_NEWLINE,
+            )
+            for row in rows
         ]
         if lines:
             self._sink(lines)

@@ -138,5 +138,5 @@ async def finish(
     metrics = resources.metrics
     for certificate in issued:
         metrics.child(metrics.issued, type_label(certificate.test_type), "issued").inc()
-    resources.audit.record(account.id, channel, issued, member=account.member)
+    resources.audit.record(rows)
     return Response(body, status, dict(headers), media_type=media_type)

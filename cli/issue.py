@@ -123,7 +123,7 @@ def run_issue(args: argparse.Namespace) -> int:
             return 2
         rows = register_rows([issued], account_id=CLI_ACCOUNT, channel="cli")
         with_store(settings.database_url, lambda store: store.register.record(rows))
-        audit.record(CLI_ACCOUNT, "cli", [issued])
+        audit.record(rows)
         json.dump(issued.to_response(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         if png is not None:

@@ -79,7 +79,7 @@ async def reissue_certificate(
     metrics = resources.metrics
     metrics.child(metrics.issued, type_label(issued.test_type), "issued").inc()
     metrics.revocations.labels("reissued").inc()
-    resources.audit.record(account.id, "reissue", (issued,))
+    resources.audit.record([row])
     headers = {
         **decision.headers(),
         **NO_STORE,

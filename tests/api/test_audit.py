@@ -12,12 +12,20 @@ from typing import Any
 import pytest
 
 from api.audit import AUDIT_LOGGER, AuditTrail
+from api.issuance import register_rows
 from issuer.issuer import IssuedCertificate
+from store.register import Channel, IssuanceRecord
 
 KEYS = {
     "event", "account", "member", "channel", "uvci", "kid", "test_type", "iat", "exp",
     "signature_hash", "uci_hash", "country_uci_hash",
 }  # fmt: skip
+
+
+def _rows(
+    certificates: list[IssuedCertificate], account: str, channel: Channel, member: str | None = None
+) -> list[IssuanceRecord]:
+    return register_rows(certificates, account_id=account, channel=channel, member=member)
 
 
 @pytest.fixture
@@ -39,7 +47,7 @@ def test_fd_sink_writes_whole_lines_in_chunks_of_at_most_pipe_buf(
     reader = threading.Thread(target=_read_all, args=(read_end, chunks))
     reader.start()
     try:
-        AuditTrail.to_fd(write_end).record("lab-1", "batch", certificates)
+        AuditTrail.to_fd(write_end).record(_rows(certificates, "lab-1", "batch"))
     finally:
         os.close(write_end)
         reader.join(timeout=10)
@@ -70,7 +78,7 @@ def test_fd_writes_never_split_a_line(certificates: list[IssuedCertificate], tmp
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(os, "write", recording_write)
-            AuditTrail.to_fd(fd).record("lab-1", "batch", certificates)
+            AuditTrail.to_fd(fd).record(_rows(certificates, "lab-1", "batch"))
     finally:
         os.close(fd)
     assert len(writes) > 1
@@ -84,7 +92,7 @@ def test_logger_sink_logs_one_record_per_certificate(
     certificates: list[IssuedCertificate], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
-    AuditTrail.to_logger().record("pharmacy-7", "single", certificates[:3])
+    AuditTrail.to_logger().record(_rows(certificates[:3], "pharmacy-7", "single"))
     records = [r for r in caplog.records if r.name == AUDIT_LOGGER]
     assert [json.loads(r.getMessage())["uvci"] for r in records] == [
         c.uvci for c in certificates[:3]
@@ -94,14 +102,32 @@ def test_logger_sink_logs_one_record_per_certificate(
 
 def test_nothing_is_written_for_no_certificate() -> None:
     written: list[list[bytes]] = []
-    AuditTrail(written.append).record("lab-1", "batch", [])
+    AuditTrail(written.append).record(_rows([], "lab-1", "batch"))
     assert written == []
 
 
 def test_no_personal_data_in_audit_lines(certificates: list[IssuedCertificate]) -> None:
     written: list[list[bytes]] = []
-    AuditTrail(written.append).record("lab-1", "batch", certificates[:1])
+    AuditTrail(written.append).record(_rows(certificates[:1], "lab-1", "batch"))
     line = written[0][0].decode()
     person = certificates[0].certificate["nam"]
     for value in (*person.values(), certificates[0].certificate["dob"]):
         assert value not in line
+
+
+def test_a_line_holds_the_row_of_its_certificate(certificates: list[IssuedCertificate]) -> None:
+    written: list[list[bytes]] = []
+    AuditTrail(written.append).record(_rows(certificates[:2], "lab-1", "batch", "subject-9"))
+    for data, certificate in zip(written[0], certificates[:2], strict=True):
+        line = json.loads(data)
+        assert list(line) == [
+            "event", "account", "member", "channel", "uvci", "kid", "test_type", "iat", "exp",
+            "signature_hash", "uci_hash", "country_uci_hash",
+        ]  # fmt: skip
+        assert line == {
+            "event": "certificate_issued",
+            "account": "lab-1",
+            "member": "subject-9",
+            "channel": "batch",
+            **certificate.audit(),
+        }
