@@ -1,9 +1,12 @@
 """What serving adds around the issuer: idempotency keys, the register, the audit trail.
 
-Every issuing route ends in :func:`finish`: the certificates' register rows (and, for an
-``Idempotency-Key``, the response to replay) go into the group commit, and only once they
-are durable are the audit lines written and the answer sent. A certificate whose row did
-not commit is never handed out (the store's failure becomes 503 + ``Retry-After``).
+Every issuing route calls :func:`start_recording` once its certificates are signed (the
+register rows go into the group commit at once, unless an ``Idempotency-Key`` asks for the
+response to be stored with them) and ends in :func:`finish`: only once the rows (and the
+stored response) are durable are the audit lines written and the answer sent. A certificate
+whose row did not commit is never handed out (the store's failure becomes 503 +
+``Retry-After``); one whose response failed after its row was queued keeps its row (it can
+still be revoked).
 
 :func:`claim_key` decides what an ``Idempotency-Key`` means for this request before any
 quota is spent (a replay spends none); :func:`releasing` gives the key back when the
@@ -12,9 +15,11 @@ request fails before it finished, so that the client's retry starts afresh.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from starlette.requests import Request
@@ -36,7 +41,16 @@ from store.errors import StoreUnavailable
 from store.idempotency import Claimed, Completion, Replay
 from store.register import Channel, IssuanceRecord
 
-__all__ = ["CHANNEL_HEADER", "channel_of", "claim_key", "finish", "register_rows", "releasing"]
+__all__ = [
+    "CHANNEL_HEADER",
+    "Recording",
+    "channel_of",
+    "claim_key",
+    "finish",
+    "register_rows",
+    "releasing",
+    "start_recording",
+]
 
 CHANNEL_HEADER: Final = "dcc-channel"
 """Set to ``form`` by the pharmacist's page, so the register tells form from API issues."""
@@ -117,11 +131,40 @@ async def releasing(resources: Resources, claim: Claimed | None) -> AsyncIterato
         raise
 
 
-async def finish(
+@dataclass(slots=True)
+class Recording:
+    """The register rows of issued certificates, and their commit once it is under way."""
+
+    rows: list[IssuanceRecord]
+    committed: asyncio.Future[None] | None
+
+
+def start_recording(
     resources: Resources,
     account: Account,
     issued: Sequence[IssuedCertificate],
     channel: Channel,
+    claim: Claimed | None,
+) -> Recording:
+    """The rows of ``issued``; without an Idempotency-Key they are queued for commit at once,
+    so that the group commits while the route builds its response (the JSON, the QR code,
+    the PDF). With a key the stored response commits with them, in :func:`finish`."""
+    rows = register_rows(issued, account_id=account.id, channel=channel, member=account.member)
+    if claim is not None:
+        return Recording(rows, None)
+    committed = resources.store.commits.submit(rows)
+    committed.add_done_callback(_retrieved)  # finish() raises it; never "never retrieved"
+    return Recording(rows, committed)
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+async def finish(
+    resources: Resources,
+    recording: Recording,
     *,
     status: int,
     media_type: str,
@@ -129,14 +172,17 @@ async def finish(
     body: bytes,
     claim: Claimed | None,
 ) -> Response:
-    """Commit the rows (and the stored response), audit, count; return the response."""
-    rows = register_rows(issued, account_id=account.id, channel=channel, member=account.member)
-    completion = None
-    if claim is not None:
-        completion = Completion(claim, stored(status, media_type, headers, body))
-    await resources.store.commits.record(rows, completion)
+    """Wait for the rows (and the stored response) to commit, audit, count; the response."""
+    rows = recording.rows
+    if recording.committed is not None:
+        await recording.committed
+    else:
+        completion = None
+        if claim is not None:
+            completion = Completion(claim, stored(status, media_type, headers, body))
+        await resources.store.commits.record(rows, completion)
     metrics = resources.metrics
-    for certificate in issued:
-        metrics.child(metrics.issued, type_label(certificate.test_type), "issued").inc()
+    for row in rows:
+        metrics.child(metrics.issued, type_label(row.test_type), "issued").inc()
     resources.audit.record(rows)
     return Response(body, status, dict(headers), media_type=media_type)

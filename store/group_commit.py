@@ -101,13 +101,24 @@ class GroupCommit:
         self, rows: Sequence[IssuanceRecord], completion: Completion | None = None
     ) -> None:
         """Return once ``rows`` (and ``completion``) are committed; raise StoreUnavailable."""
+        await self.submit(rows, completion)
+
+    def submit(
+        self, rows: Sequence[IssuanceRecord], completion: Completion | None = None
+    ) -> asyncio.Future[None]:
+        """Queue ``rows`` (and ``completion``) for the next group; the future is done once
+        they are committed (or holds the group's error).
+
+        A caller may go on with other work (building its response) while the group commits,
+        as long as it answers only once the future is done.
+        """
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(rows, completion, done))
         if len(self._writers) < self._max_writers:
             writer = asyncio.create_task(self._write_groups())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
-        await done
+        return done
 
     async def close(self) -> None:
         """Wait for the transactions in progress."""

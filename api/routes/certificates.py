@@ -31,7 +31,7 @@ from api.body import JSON_TYPES, json_object, parse_json, read_body, require_med
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
 from api.error_caps import cap_batch_errors
 from api.idempotency import idempotency_key
-from api.issuance import channel_of, claim_key, finish, releasing
+from api.issuance import channel_of, claim_key, finish, releasing, start_recording
 from api.negotiation import negotiate
 from api.plain_route import PlainRoute
 from api.problems import problem_for
@@ -135,6 +135,7 @@ async def _issue_one(
     except DccError as error:
         metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
+    recording = start_recording(resources, account, (issued,), channel_of(request), claim)
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
     if product == "json":
         media_type, content = JSON_MEDIA_TYPE, orjson.dumps(issued.to_response())
@@ -151,9 +152,7 @@ async def _issue_one(
             headers["Content-Disposition"] = pdf_disposition(issued.uvci)
     response = await finish(
         resources,
-        account,
-        (issued,),
-        channel_of(request),
+        recording,
         status=201,
         media_type=media_type,
         headers=headers,
@@ -247,6 +246,7 @@ async def _issue_batch(
     decision = await charge_issuance(resources, account, cost=max(1, ready))
     results = await anyio.to_thread.run_sync(issuer.sign_batch, prepared, limiter=threads)
     issued = [result for result in results if isinstance(result, IssuedCertificate)]
+    recording = start_recording(resources, account, issued, "batch", claim)
     for result in results:
         if isinstance(result, DccError):
             metrics.child(metrics.issued, "unknown", _outcome(result)).inc()
@@ -255,9 +255,7 @@ async def _issue_batch(
     content = {"issued": len(issued), "failed": len(results) - len(issued), "results": answers}
     response = await finish(
         resources,
-        account,
-        issued,
-        "batch",
+        recording,
         status=200,
         media_type=JSON_MEDIA_TYPE,
         headers={**decision.headers(), **NO_STORE},

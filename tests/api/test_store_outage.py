@@ -39,6 +39,10 @@ async def test_a_down_database_is_503_and_issuing_resumes(
     assert int(down.headers["retry-after"]) >= 1
     assert "hc1" not in down.text
     assert "DCC-UVCI" not in down.headers
+    pdf_headers = {**service.auth(), "Accept": "application/pdf"}
+    down_pdf = await service.client.post(ISSUE_PATH, json=make_request(), headers=pdf_headers)
+    assert down_pdf.status_code == 503  # rendered while its row was committing: never sent
+    assert not down_pdf.content.startswith(b"%PDF")
     ready = await service.client.get("/readyz")
     assert (ready.status_code, ready.json()["checks"]["store"]) == (503, False)
     own_postgres.start()
