@@ -83,7 +83,7 @@ class CheckedRenderer:
     def check(self, kind: Literal["png", "svg"], image: bytes, text: str) -> None:
         """Raise :class:`RenderCheckFailed` unless ``image`` reads back to ``text``."""
         try:
-            read = read_qr(image if kind == "png" else svg_to_png(image))
+            read = read_qr(image, pure=True) if kind == "png" else read_qr(svg_to_png(image))
         except DecodeError:
             read = None
         if read != text:

@@ -80,3 +80,14 @@ async def test_good_images_pass_without_alert(
 def test_the_svg_is_read_back_from_its_path() -> None:
     text = "HC1:" + "6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDE" * 6
     assert read_qr(svg_to_png(render_svg(text).encode())) == text
+
+
+def test_the_pure_read_of_the_self_check_agrees_with_the_full_search() -> None:
+    from issuer.render.qr import render_png
+
+    text = "HC1:" + "6BFOXN%TS3DH0YOJ58S S-W5HDC *M0II5XHC9B5G2+$N IOP-IA%NFQGRJPC%OQHIZC4"
+    for scale in (1, 2, 4):
+        image = render_png(text, scale=scale)
+        assert read_qr(image, pure=True) == read_qr(image) == text
+    corrupted = render_png(text[:-1] + "A")
+    assert read_qr(corrupted, pure=True) != text
