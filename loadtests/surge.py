@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from api.server import SERVERS
 from loadtests.fixtures import sample_requests
 from loadtests.servers import Server, ServerSet
 from loadtests.surge_chart import draw_surge_chart
@@ -81,7 +82,9 @@ def prepare_data(server: Server, keys: dict[str, list[str]], path: Path) -> None
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
-def run_surge(*, seconds: float, base_users: int, workers: int, out: Path) -> int:
+def run_surge(
+    *, seconds: float, base_users: int, workers: int, out: Path, server: str | None = None
+) -> int:
     """Run the whole surge; return locust's exit code (1 when any request failed)."""
     out.mkdir(parents=True, exist_ok=True)
     with ServerSet() as servers:
@@ -98,9 +101,9 @@ def run_surge(*, seconds: float, base_users: int, workers: int, out: Path) -> in
             "DCC_REDIS_URL": servers.start_redis(),
             **SURGE_RATES,
         }
-        server = servers.start_dcc("dcc-surge", env, workers=workers)
+        served = servers.start_dcc("dcc-surge", env, workers=workers, server=server)
         data_file = servers.root / "surge-data.json"
-        prepare_data(server, keys, data_file)
+        prepare_data(served, keys, data_file)
         locust_env = {
             **os.environ,
             "DCC_SURGE_DATA": str(data_file),
@@ -114,7 +117,7 @@ def run_surge(*, seconds: float, base_users: int, workers: int, out: Path) -> in
             "-f",
             str(_LOCUSTFILE),
             "--host",
-            server.url,
+            served.url,
             "--csv",
             str(out / "surge"),
             "--csv-full-history",
@@ -133,7 +136,7 @@ def run_surge(*, seconds: float, base_users: int, workers: int, out: Path) -> in
                 timeout=seconds + 120,
                 check=False,
             )
-        server_log = server.log.read_text(encoding="utf-8", errors="replace")
+        server_log = served.log.read_text(encoding="utf-8", errors="replace")
         (out / "server-errors.log").write_text(
             "\n".join(line for line in server_log.splitlines() if '"event"' not in line),
             encoding="utf-8",
@@ -148,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-users", type=int, default=12, help="users at the calm baseline")
     parser.add_argument("--workers", type=int, default=2, help="dcc serve workers")
     parser.add_argument("--out", type=Path, default=Path("var/surge"))
+    parser.add_argument(
+        "--server", choices=SERVERS, default=None, help="dcc serve's ASGI server (default: its own)"
+    )
     parser.add_argument("--chart", type=Path, default=None, help="PNG path (default OUT/surge.png)")
     parser.add_argument(
         "--cluster",
@@ -162,7 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_surge_cluster(seconds=args.seconds, base_users=args.base_users, out=args.out)
     else:
         code = run_surge(
-            seconds=args.seconds, base_users=args.base_users, workers=args.workers, out=args.out
+            seconds=args.seconds,
+            base_users=args.base_users,
+            workers=args.workers,
+            out=args.out,
+            server=args.server,
         )
     chart = args.chart or args.out / "surge.png"
     draw_surge_chart(args.out, chart, base_users=args.base_users, workers=args.workers)
