@@ -140,16 +140,12 @@ class Recording:
 
 
 def start_recording(
-    resources: Resources,
-    account: Account,
-    issued: Sequence[IssuedCertificate],
-    channel: Channel,
-    claim: Claimed | None,
+    resources: Resources, rows: list[IssuanceRecord], claim: Claimed | None
 ) -> Recording:
-    """The rows of ``issued``; without an Idempotency-Key they are queued for commit at once,
-    so that the group commits while the route builds its response (the JSON, the QR code,
-    the PDF). With a key the stored response commits with them, in :func:`finish`."""
-    rows = register_rows(issued, account_id=account.id, channel=channel, member=account.member)
+    """The recording of ``rows`` (:func:`register_rows`); without an Idempotency-Key they are
+    queued for commit at once, so that the group commits while the route builds its response
+    (the JSON, the QR code, the PDF). With a key the stored response commits with them, in
+    :func:`finish`."""
     if claim is not None:
         return Recording(rows, None)
     committed = resources.store.commits.submit(rows)

@@ -27,14 +27,20 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.accounts import Account
-from api.body import JSON_TYPES, json_object, parse_json, read_body, require_media_type
+from api.batch import prepare_batch, sign_batch
+from api.body import JSON_TYPES, parse_json, read_body, require_media_type
 from api.deps import BEARER_SECURITY, LabAccountDep, account_of, charge_issuance, resources_of
-from api.error_caps import cap_batch_errors
 from api.idempotency import idempotency_key
-from api.issuance import channel_of, claim_key, finish, releasing, start_recording
+from api.issuance import (
+    channel_of,
+    claim_key,
+    finish,
+    register_rows,
+    releasing,
+    start_recording,
+)
 from api.negotiation import negotiate
 from api.plain_route import PlainRoute
-from api.problems import problem_for
 from api.ratelimit import Decision
 from api.responses import JSON_MEDIA_TYPE, NO_STORE
 from api.routes.schemas import (
@@ -46,10 +52,10 @@ from api.routes.schemas import (
     qr_or_pdf_content,
 )
 from api.runtime import Resources
-from issuer.issuer import IssuedCertificate, PreparedCertificate
+from issuer.issuer import PreparedCertificate
 from issuer.render import MEDIA_TYPES, pdf_disposition
 from issuer.request import IssueRequestInput
-from signing.errors import DccError, FieldError, RequestInvalid, SignerUnavailable, SigningError
+from signing.errors import DccError, RequestInvalid, SignerUnavailable, SigningError
 from store.idempotency import Claimed
 
 __all__ = [
@@ -135,7 +141,10 @@ async def _issue_one(
     except DccError as error:
         metrics.child(metrics.issued, "unknown", _outcome(error)).inc()
         raise
-    recording = start_recording(resources, account, (issued,), channel_of(request), claim)
+    rows = register_rows(
+        (issued,), account_id=account.id, channel=channel_of(request), member=account.member
+    )
+    recording = start_recording(resources, rows, claim)
     headers = {**decision.headers(), **NO_STORE, UVCI_HEADER: issued.uvci}
     if product == "json":
         media_type, content = JSON_MEDIA_TYPE, orjson.dumps(issued.to_response())
@@ -184,29 +193,6 @@ ISSUE_ROUTE: Final = PlainRoute(
 """The single-issue route as the app mounts it (first, before the FastAPI routes)."""
 
 
-def _batch_items(body: object, limit: int) -> list[object]:
-    """The ``items`` list of a batch body (422 for any other shape or more than ``limit``)."""
-    fields, errors = json_object(body, ("items",), what="batch")
-    items = fields.get("items")
-    if not isinstance(items, list) or not items:
-        errors.append(FieldError("items", "items_invalid", "items must be a non-empty list"))
-    elif len(items) > limit:
-        errors.append(
-            FieldError("items", "batch_too_large", f"a batch holds at most {limit} items")
-        )
-    if errors:
-        raise RequestInvalid(errors, message="the batch request is invalid", omitted=errors.omitted)
-    assert isinstance(items, list)
-    return items
-
-
-def _batch_result(index: int, result: IssuedCertificate | DccError) -> dict[str, Any]:
-    if isinstance(result, IssuedCertificate):
-        return {"index": index, **result.to_response()}
-    _, problem, _ = problem_for(result)
-    return {"index": index, "error": problem}
-
-
 @router.post(
     "/v1/certificates/batch",
     summary="Issue many test certificates (lab role)",
@@ -230,36 +216,33 @@ async def issue_batch(request: Request, account: LabAccountDep) -> Response:
             return outcome
         claim = outcome
     async with releasing(resources, claim):
-        return await _issue_batch(resources, account, parse_json(body), claim)
+        return await _issue_batch(resources, account, body, claim)
 
 
 async def _issue_batch(
-    resources: Resources, account: Account, body: object, claim: Claimed | None
+    resources: Resources, account: Account, body: bytes, claim: Claimed | None
 ) -> Response:
     metrics = resources.metrics
-    items = _batch_items(body, resources.settings.max_batch_items)
     started = time.perf_counter()
     issuer = resources.runtime.issuer_for(account.scope)
     threads = resources.batch_threads
-    prepared = await anyio.to_thread.run_sync(issuer.prepare_batch, items, limiter=threads)
+    max_items = resources.settings.max_batch_items
+    prepared = await anyio.to_thread.run_sync(
+        prepare_batch, issuer, body, max_items, limiter=threads
+    )
     ready = sum(isinstance(item, PreparedCertificate) for item in prepared)
     decision = await charge_issuance(resources, account, cost=max(1, ready))
-    results = await anyio.to_thread.run_sync(issuer.sign_batch, prepared, limiter=threads)
-    issued = [result for result in results if isinstance(result, IssuedCertificate)]
-    recording = start_recording(resources, account, issued, "batch", claim)
-    for result in results:
-        if isinstance(result, DccError):
-            metrics.child(metrics.issued, "unknown", _outcome(result)).inc()
-    answers = [_batch_result(index, result) for index, result in enumerate(results)]
-    cap_batch_errors(answers)
-    content = {"issued": len(issued), "failed": len(results) - len(issued), "results": answers}
+    signed = await anyio.to_thread.run_sync(sign_batch, issuer, prepared, account, limiter=threads)
+    recording = start_recording(resources, signed.rows, claim)
+    for failure in signed.failures:
+        metrics.child(metrics.issued, "unknown", _outcome(failure)).inc()
     response = await finish(
         resources,
         recording,
         status=200,
         media_type=JSON_MEDIA_TYPE,
         headers={**decision.headers(), **NO_STORE},
-        body=orjson.dumps(content),
+        body=signed.body,
         claim=claim,
     )
     metrics.child(metrics.issue_seconds, "batch").observe(time.perf_counter() - started)
