@@ -21,13 +21,20 @@ end                                is closed (an 8 MiB image needs ~2.2 Mbit/s; 
 The refusal is written straight to the socket and the connection is closed; the app sees
 a disconnect (``http.disconnect``) if it was reading the body. Only the httptools protocol
 is covered: ``dcc serve`` selects it explicitly (:func:`api.server.uvicorn_options`).
+
+Every request passes through these checks, so they are kept cheap: a connection's deadline
+is a number that one sweep per event loop (:class:`_Deadlines`, every second at most) compares
+with the clock, instead of a timer armed and cancelled twice per request, and the header
+fields are counted and measured once they are all in (the byte count taken while they arrive
+already bounds how many there can be).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+import weakref
+from typing import Final, Literal
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -59,6 +66,41 @@ class _Refused(Exception):
     """Stops the parser inside a callback; the status is kept on the protocol."""
 
 
+_Phase = Literal["headers", "body"]
+
+
+class _Deadlines:
+    """The connections of one event loop whose deadline may pass, swept by one timer."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.connections: set[LimitedHttpToolsProtocol] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, connection: LimitedHttpToolsProtocol) -> None:
+        self.connections.add(connection)
+        if self._timer is None:
+            self._schedule(connection)
+
+    def _schedule(self, connection: LimitedHttpToolsProtocol) -> None:
+        every = min(1.0, connection.header_timeout / 4, connection.body_timeout / 4)
+        self._timer = self.loop.call_later(every, self._sweep, connection)
+
+    def _sweep(self, sample: LimitedHttpToolsProtocol) -> None:
+        self._timer = None
+        now = self.loop.time()
+        for connection in [c for c in self.connections if c._deadline_at <= now]:
+            connection._deadline_passed()
+        if self.connections:
+            self._schedule(sample)
+
+
+_DEADLINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = (
+    weakref.WeakKeyDictionary()
+)
+_NEVER: Final = float("inf")
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with bounded headers and header/body deadlines."""
 
@@ -68,20 +110,26 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     header_timeout: float = HEADER_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
 
-    _deadline: asyncio.TimerHandle | None = None
+    _deadline_at: float = _NEVER
+    _phase: _Phase = "headers"
     _refused: int | None = None
     _in_headers: bool = True
     _header_bytes: int = 0
-    _header_count: int = 0
 
     # -- connection ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        deadlines = _DEADLINES.get(self.loop)
+        if deadlines is None:
+            deadlines = _DEADLINES[self.loop] = _Deadlines(self.loop)
+        self._deadlines = deadlines
+        deadlines.add(self)
         self._start_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
+        self._deadlines.connections.discard(self)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -116,21 +164,18 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._start_headers()
             self._header_bytes = 0
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        if self._header_count > self.max_headers:
-            self._refused = 431
-            raise _Refused
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self.max_header_bytes:
+        headers = self.headers
+        if len(headers) > self.max_headers or (
+            self._header_bytes > self.max_header_bytes  # else the headers are surely within
+            and len(self.url) + sum(len(name) + len(value) + 4 for name, value in headers)
+            > self.max_header_bytes
+        ):
             self._refused = 431
             raise _Refused
         self._in_headers = False
-        self._cancel_deadline()
-        self._deadline = self.loop.call_later(self.body_timeout, self._body_late)
+        self._phase = "body"
+        self._deadline_at = self.loop.time() + self.body_timeout
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -141,22 +186,24 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_headers(self) -> None:
         self._in_headers = True
-        self._header_count = 0
-        self._cancel_deadline()
-        self._deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+        self._phase = "headers"
+        self._deadline_at = self.loop.time() + self.header_timeout
 
     def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._deadline_at = _NEVER
+
+    def _deadline_passed(self) -> None:
+        self._deadline_at = _NEVER
+        if self._phase == "headers":
+            self._headers_late()
+        else:
+            self._body_late()
 
     def _headers_late(self) -> None:
-        self._deadline = None
         if self._in_headers and not self.transport.is_closing():
             self._refuse(408)
 
     def _body_late(self) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         cycle = self.cycle
