@@ -128,8 +128,10 @@ class IssuedCertificate:
         }
 
 
+@functools.lru_cache(maxsize=64)
 def _iso(moment: datetime) -> str:
-    """``YYYY-MM-DDThh:mm:ssZ`` (``isoformat`` of the UTC time: ~4x cheaper than strftime)."""
+    """``YYYY-MM-DDThh:mm:ssZ`` (``isoformat`` of the UTC time: ~4x cheaper than strftime;
+    remembered, since the certificates of one second share their times)."""
     if moment.utcoffset() != _ZERO:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
