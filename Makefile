@@ -85,7 +85,8 @@ bench: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.bench --http --out var/bench/results.md
 
 # The July-2021 surge: locust against dcc serve (2 workers, Redis); CSV + chart (~5 min).
-# `make surge SURGE_ARGS=--cluster`: against 3 replicas behind HAProxy with PostgreSQL.
+# `make surge SURGE_ARGS=--cluster`: against 3 replicas behind HAProxy with PostgreSQL;
+# `make surge SURGE_ARGS="--server granian"`: dcc serve under another ASGI server.
 SURGE_ARGS ?=
 surge: $(DEV_STAMP) system-deps
 	$(BIN)/python -m loadtests.surge --out var/surge $(SURGE_ARGS)

@@ -229,7 +229,13 @@ def test_surge_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     out = tmp_path / "surge"
     argv = ["--seconds", "30", "--base-users", "3", "--workers", "1", "--out", str(out)]
     assert surge.main(argv) == 0  # locust's own exit code does not decide
-    assert calls["run"] == {"seconds": 30.0, "base_users": 3, "workers": 1, "out": out}
+    assert calls["run"] == {
+        "seconds": 30.0,
+        "base_users": 3,
+        "workers": 1,
+        "out": out,
+        "server": None,
+    }
     assert calls["chart"] == (out, out / "surge.png", {"base_users": 3, "workers": 1})
     assert calls["summary"] == (out, {"workers": 1, "base_users": 3})
     calls["clean"] = False
@@ -243,7 +249,15 @@ def test_surge_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(surge, "draw_surge_chart", lambda *args, **kwargs: None)
     monkeypatch.setattr(surge, "render_summary", lambda *args, **kwargs: ("", True))
     assert surge.main([]) == 0
-    assert seen == {"seconds": 180.0, "base_users": 12, "workers": 2, "out": Path("var/surge")}
+    assert seen == {
+        "seconds": 180.0,
+        "base_users": 12,
+        "workers": 2,
+        "out": Path("var/surge"),
+        "server": None,
+    }
+    assert surge.main(["--server", "granian"]) == 0
+    assert seen["server"] == "granian"
 
 
 def test_surge_data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
