@@ -17,7 +17,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", include_in_schema=False)
 
 
-@router.get("/register/{uvci}", summary="The register row of one of your certificates")
+@router.get("/register/{uvci:path}", summary="The register row of one of your certificates")
 async def register_row(uvci: str, request: Request, account: AccountDep) -> Response:
     record = await own_register_row(resources_of(request), account, uvci)
     return json_response(asdict(record), 200, NO_STORE)
