@@ -1,8 +1,8 @@
 """The composition root: settings → keys, signer pool, issuer, store, accounts, limiters.
 
-:func:`build_issuing_runtime` (keys → signer pool → issuer) is shared by the CLI
-(``dcc issue``) and the app, so both refuse bad keys or value sets with the same single
-message. :func:`open_resources` adds what the app holds while it runs (the store, checked
+:func:`api.issuing_runtime.build_issuing_runtime` (keys → signer pool → issuer) is shared
+by the CLI (``dcc issue``) and the app, so both refuse bad keys or value sets with the same
+single message. :func:`open_resources` adds what the app holds while it runs (the store, checked
 to be at the code's schema revision; the accounts read from it and kept fresh; trust
 store, rate limiters), built once in the lifespan and closed at shutdown; any problem
 raises a :class:`~signing.errors.DccError` before the app serves a request. Routes receive
@@ -26,7 +26,8 @@ import orjson
 from api.accounts import AccountDirectory
 from api.audit import AuditTrail
 from api.issue_queue import IssueQueue
-from api.keyring import follow_active_key, keep_keys_fresh, open_keyring, track_last_expiry
+from api.issuing_runtime import IssuingRuntime, build_issuing_runtime
+from api.keyring import keep_keys_fresh, track_last_expiry
 from api.metrics import Metrics
 from api.oidc import IdentityProvider
 from api.ratelimit import Limiter
@@ -40,13 +41,10 @@ from api.settings import Settings
 from api.trust_lists import ImportedTrustLists
 from api.work_limits import new_image_decode_limiter
 from hcert.valuesets import DeviceRegistry
-from issuer.issuer import Issuer
 from issuer.request import RequestPolicy
-from keys.load import SigningKeys
 from keys.ring import KeyRing
 from keys.signed_list import TrustListSigner
 from keys.trust_list import export_trust_list
-from signing.pool import SignerPool, WaitObserver
 from store import Store
 from store.errors import StoreUnavailable
 from verifier import TrustStore, load_revocation_lists
@@ -56,10 +54,7 @@ __all__ = [
     "BATCH_THREADS",
     "RENDER_THREADS",
     "Clock",
-    "IssuingRuntime",
     "Resources",
-    "build_issuing_runtime",
-    "load_devices",
     "load_rules",
     "open_resources",
     "purge_idempotency_keys",
@@ -81,80 +76,9 @@ _T = TypeVar("_T")
 _Args = TypeVarTuple("_Args")
 
 
-@dataclass(frozen=True)
-class IssuingRuntime:
-    """What issuing needs at run time: the key ring (active keys, pools) and the issuer."""
-
-    keyring: KeyRing
-    issuer: Issuer
-    scoped: dict[str, Issuer] = field(default_factory=dict)
-
-    def issuer_for(self, scope: str | None) -> Issuer:
-        """The issuer of ``scope``'s accounts: it signs with the scope's active DSC (a 503
-        for every certificate while the scope has none); None is the default scope."""
-        if scope is None:
-            return self.issuer
-        issuer = self.scoped.get(scope)
-        if issuer is None:
-            base = self.issuer
-            issuer = Issuer(
-                base.config,
-                pool=base.pool,
-                devices=base.devices,
-                not_after=base.not_after,
-                clock=base.clock,
-            )
-            follow_active_key(issuer, self.keyring, scope)
-            self.keyring.add_listener(lambda ring: follow_active_key(issuer, ring, scope))
-            self.scoped[scope] = issuer
-        return issuer
-
-    @property
-    def keys(self) -> SigningKeys:
-        """The active DSC of the default scope (its certificate, kid, validity)."""
-        return self.keyring.default().keys
-
-    @property
-    def pool(self) -> SignerPool:
-        """The signer pool of the default scope's active DSC."""
-        return self.keyring.default().pool
-
-
-def load_devices(settings: Settings) -> DeviceRegistry:
-    """The RAT device list from ``DCC_VALUESETS_FILE``, or the id-format check alone."""
-    if settings.valuesets_file is None:
-        return DeviceRegistry.format_only()
-    return DeviceRegistry.from_file(settings.valuesets_file)
-
-
 def load_rules(settings: Settings) -> RuleSet:
     """The destination rules: the packaged LU rules plus ``DCC_RULES_DIR``'s files."""
     return load_rule_set([settings.rules_dir] if settings.rules_dir else [])
-
-
-def build_issuing_runtime(
-    settings: Settings,
-    *,
-    clock: Callable[[], datetime] | None = None,
-    observer: WaitObserver | None = None,
-) -> IssuingRuntime:
-    """Load and check the keys, then build the pools and the issuer (raises DccError).
-
-    The issuer signs with the default scope's active DSC; when the key ring switches
-    keys (:meth:`KeyRing.refresh`), the issuer follows.
-    """
-    now = clock or (lambda: datetime.now(UTC))
-    keyring = open_keyring(settings, clock=now, observer=observer)
-    active = keyring.default()
-    issuer = Issuer(
-        settings.issuer_config(),
-        pool=active.pool,
-        devices=load_devices(settings),
-        not_after=active.keys.not_after,
-        clock=now,
-    )
-    keyring.add_listener(lambda ring: follow_active_key(issuer, ring))
-    return IssuingRuntime(keyring=keyring, issuer=issuer)
 
 
 @dataclass(eq=False)

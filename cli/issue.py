@@ -18,7 +18,7 @@ from typing import BinaryIO, Final
 
 from api.audit import AuditTrail
 from api.issuance import register_rows
-from api.runtime import build_issuing_runtime
+from api.issuing_runtime import build_issuing_runtime
 from api.settings import Settings
 from cli.db import with_store
 from issuer.render.qr import render_png, render_svg

@@ -15,8 +15,8 @@ import argparse
 import asyncio
 import sys
 
+from api.issuing_runtime import build_issuing_runtime
 from api.ratelimit.factory import create_redis_client
-from api.runtime import build_issuing_runtime
 from api.server import DEFAULT_SERVER, SERVERS, ServeOptions, run_server
 from api.settings import Settings
 from api.trust_lists import ImportedTrustLists

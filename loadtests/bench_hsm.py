@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from api.issuing_runtime import build_issuing_runtime
 from api.keyring import open_token
-from api.runtime import build_issuing_runtime
 from api.settings import Settings
 from keys.lifecycle import rotate_dsc
 from loadtests.bench_cli import bench_main, measure_table

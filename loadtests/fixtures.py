@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 
-from api.runtime import IssuingRuntime, build_issuing_runtime
+from api.issuing_runtime import IssuingRuntime, build_issuing_runtime
 from api.settings import Settings
 from keys.generate import generate_keys
 

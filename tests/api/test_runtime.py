@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from api.runtime import build_issuing_runtime
+from api.issuing_runtime import build_issuing_runtime
 from api.settings import Settings
 from signing.errors import ConfigError
 

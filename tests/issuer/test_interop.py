@@ -1,7 +1,7 @@
 """Oracles: certificates we issue are read correctly by code that is not ours.
 
 For ES256 and PS256, RAT and NAAT, issued through the production wiring
-(``api.runtime.build_issuing_runtime``) with keys from ``keys.generate``:
+(``api.issuing_runtime.build_issuing_runtime``) with keys from ``keys.generate``:
 
 (a) the DCC validates against the OFFICIAL JSON schema 1.3.3 (combined file, and the split
     files through a ``referencing`` registry), with date-time/date format checks, and
@@ -46,7 +46,7 @@ from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[impor
 from PIL import Image, ImageDraw
 from referencing import Registry, Resource
 
-from api.runtime import build_issuing_runtime
+from api.issuing_runtime import build_issuing_runtime
 from api.settings import Settings
 from cli import main as dcc_main
 from issuer.issuer import IssuedCertificate

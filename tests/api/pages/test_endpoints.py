@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verifier
+from api.issuing_runtime import build_issuing_runtime
 from api.routes.names import preview_names
-from api.runtime import build_issuing_runtime
 from api.settings import Settings
 from hcert.hc1 import decode_hc1, encode_hc1
 from hcert.valuesets import DeviceRegistry

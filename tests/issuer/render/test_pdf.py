@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pypdfium2
 import pytest
 
-from api.runtime import build_issuing_runtime
+from api.issuing_runtime import build_issuing_runtime
 from api.settings import Settings
 from issuer.issuer import IssuedCertificate, Issuer
 from issuer.render.pdf import find_unicode_font, format_local, render_pdf

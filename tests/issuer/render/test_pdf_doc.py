@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import pytest
 
-from api.runtime import build_issuing_runtime
+from api.issuing_runtime import build_issuing_runtime
 from api.settings import Settings
 from issuer.issuer import IssuedCertificate, Issuer
 from issuer.render.pdf import find_unicode_font, render_pdf
