@@ -317,12 +317,15 @@ def publish_keys(resources: Resources, ring: KeyRing) -> None:
     holds its key) and the verifier's trust store hold every DSC that may still have valid
     certificates; metrics follow the active pool."""
     published = ring.published()
-    resources.trust = TrustStore.from_certificates(published)
-    resources.trust_list_json = orjson.dumps(export_trust_list(published))
+    trust = TrustStore.from_certificates(published)
+    listing = orjson.dumps(export_trust_list(published))
     signer = resources.trust_list_signer
-    if signer is not None:
+    if signer is not None:  # the signed list first: the key ring's thread may run this while
+        # the loop serves both lists, so a DSC seen in the plain list is in the signed one
         validity = resources.settings.trust_list_validity
         resources.trust_list_cose = signer.sign(published, now=resources.clock(), validity=validity)
+    resources.trust = trust
+    resources.trust_list_json = listing
     active = ring.active(None)
     if active is not None:
         resources.metrics.track_pool(active.pool)
