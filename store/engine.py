@@ -91,7 +91,4 @@ async def unavailable_on_error(operation: str) -> AsyncIterator[None]:
         raise
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         cause = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StoreUnavailable(
-            f"the database is unavailable ({operation}: {type(cause).__name__})",
-            operation=operation,
-        ) from exc
+        raise StoreUnavailable.during(operation, cause) from exc

@@ -25,6 +25,15 @@ class StoreUnavailable(DccError):
         super().__init__(message, retry_after=retry_after, **context)
         self.retry_after = retry_after
 
+    @classmethod
+    def during(cls, operation: str, cause: object) -> StoreUnavailable:
+        """The error for ``operation`` failing with the driver's ``cause`` (its type named,
+        never its message: it may quote the statement's values)."""
+        return cls(
+            f"the database is unavailable ({operation}: {type(cause).__name__})",
+            operation=operation,
+        )
+
 
 class SchemaOutdated(ConfigError):
     """The database schema is not the revision this code needs."""

@@ -88,10 +88,7 @@ class PostgresGroupWriter:
         except _DATABASE_ERRORS as error:
             if connection is not None:
                 connection.terminate()
-            raise StoreUnavailable(
-                f"the database is unavailable (register write: {type(error).__name__})",
-                operation="register write",
-            ) from error
+            raise StoreUnavailable.during("register write", error) from error
         except BaseException:
             if connection is not None:
                 connection.terminate()

@@ -101,10 +101,7 @@ class SqliteGroupWriter:
             raise IntegrityError(INSERT_GROUP, None, error) from error
         except sqlite3.Error as error:
             self._drop()
-            raise StoreUnavailable(
-                f"the database is unavailable (register write: {type(error).__name__})",
-                operation="register write",
-            ) from error
+            raise StoreUnavailable.during("register write", error) from error
 
     def _connected(self) -> sqlite3.Connection:
         if self._connection is None:
