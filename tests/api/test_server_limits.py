@@ -117,16 +117,23 @@ def get(path: str, *headers: bytes) -> bytes:
 pytestmark = pytest.mark.slow
 
 
+def _send_a_64_mib_header(sock: socket.socket) -> int:
+    """Send a request whose one header grows to 64 MiB; the bytes of it sent before the
+    server refused and closed the connection."""
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+    sent = 0
+    try:
+        while sent < 64 * 1024 * 1024:
+            sock.sendall(b"a" * 65536)
+            sent += 65536
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused and closed long before 64 MiB
+    return sent
+
+
 def test_a_64_mib_header_is_431_and_the_server_keeps_serving(served: Served) -> None:
     with served.connect() as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        sent = 0
-        try:
-            while sent < 64 * 1024 * 1024:
-                sock.sendall(b"a" * 65536)
-                sent += 65536
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # refused and closed long before 64 MiB
+        sent = _send_a_64_mib_header(sock)
         answer = read_all(sock)
     assert status_of(answer) == 431
     assert b"connection: close" in answer.lower()
@@ -218,14 +225,7 @@ def test_other_servers_refuse_an_oversized_header_and_keep_serving(other_server:
     """granian and hypercorn answer an oversized header with an error (or close) after at
     most a few of its megabytes, never a 200, and go on serving."""
     with other_server.connect() as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        sent = 0
-        try:
-            while sent < 64 * 1024 * 1024:
-                sock.sendall(b"a" * 65536)
-                sent += 65536
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        sent = _send_a_64_mib_header(sock)
         try:
             answer = read_all(sock)
         except ConnectionResetError:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,13 +11,10 @@ from zoneinfo import ZoneInfo
 import pypdfium2
 import pytest
 
-from api.issuing_runtime import build_issuing_runtime
-from api.settings import Settings
 from issuer.issuer import IssuedCertificate, Issuer
 from issuer.render.pdf import find_unicode_font, format_local, render_pdf
-from issuer.request import DESIGN_EXAMPLE
-from keys.generate import generate_keys
 from signing.errors import ConfigError, DccError
+from tests.issuer.render.conftest import issue_example
 from verifier.qr_read import read_qr
 
 A4_POINTS = (595.28, 841.89)
@@ -33,21 +29,6 @@ NEEDS_FONT = pytest.mark.skipif(
     find_unicode_font() is None,
     reason="DejaVu Sans not installed (Debian: apt-get install fonts-dejavu-core)",
 )
-
-
-@pytest.fixture(scope="module")
-def issuer(tmp_path_factory: pytest.TempPathFactory) -> Issuer:
-    keys = tmp_path_factory.mktemp("pdf") / "keys"
-    generate_keys(keys, country="LU")
-    return build_issuing_runtime(Settings(keys_dir=keys)).issuer
-
-
-def _issue(issuer: Issuer, **person: str) -> IssuedCertificate:
-    body: dict[str, Any] = copy.deepcopy(DESIGN_EXAMPLE)
-    sampled = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    body["test"]["sample_collected_at"] = sampled.isoformat()
-    body["person"].update(person)
-    return issuer.issue(body)
 
 
 class Rendered:
@@ -79,7 +60,7 @@ class Rendered:
 
 
 def test_a4_page_whose_qr_reads_back_to_the_hc1(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     rendered = Rendered(render_pdf(issued))
     assert rendered.pages == 1
     assert rendered.size == pytest.approx(A4_POINTS, abs=0.1)
@@ -87,12 +68,12 @@ def test_a4_page_whose_qr_reads_back_to_the_hc1(issuer: Issuer) -> None:
 
 
 def test_the_qr_still_reads_at_print_resolution_of_a_cheap_printer(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     assert read_qr(Rendered(render_pdf(issued), dpi=96).png) == issued.hc1
 
 
 def test_text_layer_has_the_uvci_and_both_languages(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     text = Rendered(render_pdf(issued)).text
     assert issued.uvci in text
     for english, french in LABELS:
@@ -106,7 +87,7 @@ def test_text_layer_has_the_uvci_and_both_languages(issuer: Issuer) -> None:
 
 
 def test_times_are_local_with_their_offset(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     for zone in ("Europe/Luxembourg", "America/New_York", "Asia/Kolkata"):
         text = Rendered(render_pdf(issued, timezone=zone)).text
         assert format_local(issued.expires_at, ZoneInfo(zone)) in text
@@ -120,7 +101,7 @@ def test_times_are_local_with_their_offset(issuer: Issuer) -> None:
 
 @NEEDS_FONT
 def test_non_latin_names_are_printed_as_written(issuer: Issuer) -> None:
-    issued = _issue(issuer, family_name="Иванова-Петрова", given_name="Ελένη")
+    issued = issue_example(issuer, family_name="Иванова-Петрова", given_name="Ελένη")
     text = Rendered(render_pdf(issued)).text
     assert "Иванова-Петрова" in text
     assert "Ελένη" in text
@@ -131,7 +112,7 @@ def test_non_latin_names_are_printed_as_written(issuer: Issuer) -> None:
 def test_names_the_font_cannot_show_print_their_standardised_form(
     issuer: Issuer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    issued = _issue(
+    issued = issue_example(
         issuer,
         family_name="山田",
         family_name_standardised="YAMADA",
@@ -149,7 +130,7 @@ def test_names_the_font_cannot_show_print_their_standardised_form(
 def test_without_a_unicode_font_names_fall_back_to_their_standardised_form(
     issuer: Issuer, tmp_path: Path
 ) -> None:
-    issued = _issue(issuer, family_name="Иванова", given_name="Ελένη")
+    issued = issue_example(issuer, family_name="Иванова", given_name="Ελένη")
     rendered = Rendered(render_pdf(issued, font_dirs=(tmp_path,)))
     assert rendered.pages == 1
     assert "IVANOVA" in rendered.text
@@ -159,7 +140,7 @@ def test_without_a_unicode_font_names_fall_back_to_their_standardised_form(
 
 
 def test_longest_fields_still_fit_one_page(issuer: Issuer) -> None:
-    issued = _issue(issuer, family_name="W" * 80, given_name="M" * 80)
+    issued = issue_example(issuer, family_name="W" * 80, given_name="M" * 80)
     rendered = Rendered(render_pdf(issued, device_name="W" * 120))
     assert rendered.pages == 1
     assert rendered.footer_bottom > 20  # points above the bottom edge: still on the paper
@@ -167,12 +148,12 @@ def test_longest_fields_still_fit_one_page(issuer: Issuer) -> None:
 
 
 def test_same_certificate_same_bytes(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     assert render_pdf(issued) == render_pdf(issued)
 
 
 def test_bad_time_zone_and_missing_test_entry_are_refused(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     with pytest.raises(ConfigError) as refused:
         render_pdf(issued, timezone="Mars/Olympus_Mons")
     assert refused.value.code == "timezone_invalid"

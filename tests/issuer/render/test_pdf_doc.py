@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import copy
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import pytest
 
-from api.issuing_runtime import build_issuing_runtime
-from api.settings import Settings
-from issuer.issuer import IssuedCertificate, Issuer
+from issuer.issuer import Issuer
 from issuer.render.pdf import find_unicode_font, render_pdf
 from issuer.render.pdf_doc import parse_png
 from issuer.render.pdf_font import load_face
-from issuer.request import DESIGN_EXAMPLE
-from keys.generate import generate_keys
+from tests.issuer.render.conftest import issue_example
 from verifier.qr_read import read_qr
 
 
-@pytest.fixture(scope="module")
-def issuer(tmp_path_factory: pytest.TempPathFactory) -> Issuer:
-    keys = tmp_path_factory.mktemp("pdfdoc") / "keys"
-    generate_keys(keys, country="LU")
-    return build_issuing_runtime(Settings(keys_dir=keys)).issuer
-
-
-def _issue(issuer: Issuer, **person: str) -> IssuedCertificate:
-    body: dict[str, Any] = copy.deepcopy(DESIGN_EXAMPLE)
-    sampled = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    body["test"]["sample_collected_at"] = sampled.isoformat()
-    body["person"].update(person)
-    return issuer.issue(body)
-
-
 def test_every_cross_reference_points_at_its_object(issuer: Issuer) -> None:
-    pdf = render_pdf(_issue(issuer))
+    pdf = render_pdf(issue_example(issuer))
     startxref = int(re.findall(rb"startxref\n(\d+)\n%%EOF\n$", pdf)[0])
     table = pdf[startxref:].split(b"trailer")[0].splitlines()
     assert table[0] == b"xref"
@@ -50,7 +30,7 @@ def test_every_cross_reference_points_at_its_object(issuer: Issuer) -> None:
 
 
 def test_the_embedded_qr_image_is_the_png_that_was_checked(issuer: Issuer) -> None:
-    issued = _issue(issuer)
+    issued = issue_example(issuer)
     seen: list[tuple[str, bytes, str]] = []
 
     def check(kind: Literal["png", "svg"], image: bytes, text: str) -> None:
@@ -77,7 +57,7 @@ def test_latin_certificates_share_one_subset_and_other_scripts_add_their_pages(
     assert ord("Λ") in greek.gids
     assert ord("Λ") not in latin.gids
     assert ord("ł") in greek.gids  # the Latin pages are always in
-    assert b"/FontFile2" in render_pdf(_issue(issuer, given_name="Ελένη"))
+    assert b"/FontFile2" in render_pdf(issue_example(issuer, given_name="Ελένη"))
     labels = face.subset("Valid until", exact=True)  # fixed text: only its characters
     assert set(labels.gids) == set(map(ord, "Valid until"))
     assert face.subset("until Valid", exact=True) is labels
