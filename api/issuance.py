@@ -133,10 +133,12 @@ async def releasing(resources: Resources, claim: Claimed | None) -> AsyncIterato
 
 @dataclass(slots=True)
 class Recording:
-    """The register rows of issued certificates, and their commit once it is under way."""
+    """The register rows of issued certificates, and either their commit under way or the
+    Idempotency-Key claim whose response will be committed with them."""
 
     rows: list[IssuanceRecord]
     committed: asyncio.Future[None] | None
+    claim: Claimed | None = None
 
 
 def start_recording(
@@ -147,7 +149,7 @@ def start_recording(
     (the JSON, the QR code, the PDF). With a key the stored response commits with them, in
     :func:`finish`."""
     if claim is not None:
-        return Recording(rows, None)
+        return Recording(rows, None, claim)
     committed = resources.store.commits.submit(rows)
     committed.add_done_callback(_retrieved)  # finish() raises it; never "never retrieved"
     return Recording(rows, committed)
@@ -166,10 +168,9 @@ async def finish(
     media_type: str,
     headers: Mapping[str, str],
     body: bytes,
-    claim: Claimed | None,
 ) -> Response:
     """Wait for the rows (and the stored response) to commit, audit, count; the response."""
-    rows = recording.rows
+    rows, claim = recording.rows, recording.claim
     if recording.committed is not None:
         await recording.committed
     else:

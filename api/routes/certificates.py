@@ -166,7 +166,6 @@ async def _issue_one(
         media_type=media_type,
         headers=headers,
         body=content,
-        claim=claim,
     )
     metrics.child(metrics.issue_seconds, product).observe(time.perf_counter() - started)
     return response
@@ -243,7 +242,6 @@ async def _issue_batch(
         media_type=JSON_MEDIA_TYPE,
         headers={**decision.headers(), **NO_STORE},
         body=signed.body,
-        claim=claim,
     )
     metrics.child(metrics.issue_seconds, "batch").observe(time.perf_counter() - started)
     return response
