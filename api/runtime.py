@@ -297,7 +297,9 @@ async def open_resources(
         settings.keys_dir, settings.key_passphrase
     )
     publish_keys(resources, keyring)
-    keyring.add_listener(lambda ring: publish_keys(resources, ring))
+    # published before the issuers follow a new active DSC: no certificate leaves before
+    # the trust lists hold its key
+    keyring.add_listener(lambda ring: publish_keys(resources, ring), first=True)
     resources.background.append(asyncio.create_task(keep_keys_fresh(keyring)))
     resources.background.append(asyncio.create_task(keep_trust_list_signed(resources)))
     resources.background.append(asyncio.create_task(track_last_expiry(store, keyring)))

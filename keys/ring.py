@@ -100,9 +100,14 @@ class KeyRing:
             "pending key's activation time) before starting"
         )
 
-    def add_listener(self, listener: Callable[[KeyRing], None]) -> None:
-        """Call ``listener(ring)`` after every change of the active keys or the published set."""
-        self._listeners.append(listener)
+    def add_listener(self, listener: Callable[[KeyRing], None], *, first: bool = False) -> None:
+        """Call ``listener(ring)`` after every change of the active keys or the published set
+        (``first``: before the listeners added so far, e.g. publishing a new DSC before the
+        issuers start signing with it)."""
+        if first:
+            self._listeners.insert(0, listener)
+        else:
+            self._listeners.append(listener)
 
     def set_last_expiry(self, last_expiry: Mapping[str, int]) -> None:
         """The register's latest certificate expiry per kid (keeps retiring keys published)."""
